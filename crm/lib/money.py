@@ -1,0 +1,100 @@
+"""Currency conversion with the exchange rate in force on a date.
+
+Rates are quoted as units of a currency per 1 USD (the UN operational rates
+of exchange); the newest effective date on or before the requested date wins.
+A missing rate raises ``MissingExchangeRate``; a conversion never returns 0
+for want of a rate.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+USD = "USD"
+CHF = "CHF"
+CENT = Decimal("0.01")
+RATE_PLACES = Decimal("0.0000000001")  # matches the rate fields' 10 places
+
+
+class MissingExchangeRate(ValidationError):
+    """No rate for a currency on or before a date."""
+
+    def __init__(self, currency: str, on: dt.date) -> None:
+        self.currency = currency
+        self.on = on
+        super().__init__(
+            _("No exchange rate for %(currency)s on or before %(date)s.")
+            % {"currency": currency, "date": on.isoformat()},
+            code="missing_exchange_rate",
+        )
+
+
+@dataclass(frozen=True)
+class Conversion:
+    """The result of a conversion, with the rate used so it can be stored."""
+
+    amount: Decimal
+    currency: str
+    source_amount: Decimal
+    source_currency: str
+    rate: Decimal  # target units per 1 source unit
+    on: dt.date
+
+
+def quantize(amount: Decimal) -> Decimal:
+    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def units_per_usd(currency: str, on: dt.date) -> Decimal:
+    """Units of ``currency`` per 1 USD in force on ``on``."""
+    from crm.models import ExchangeRate
+
+    currency = currency.upper()
+    if currency == USD:
+        return Decimal(1)
+    rate = (
+        ExchangeRate.objects.filter(currency=currency, effective_date__lte=on)
+        .order_by("-effective_date")
+        .values_list("units_per_usd", flat=True)
+        .first()
+    )
+    if rate is None:
+        raise MissingExchangeRate(currency, on)
+    return rate
+
+
+def rate_between(source: str, target: str, on: dt.date) -> Decimal:
+    """Units of ``target`` per 1 unit of ``source`` on ``on``."""
+    source, target = source.upper(), target.upper()
+    if source == target:
+        return Decimal(1)
+    return units_per_usd(target, on) / units_per_usd(source, on)
+
+
+def convert(amount: Decimal, source: str, target: str, on: dt.date) -> Conversion:
+    """Convert ``amount`` in ``source`` currency to ``target`` on date ``on``."""
+    if not isinstance(amount, Decimal):
+        raise TypeError("amount must be a Decimal")
+    # The stored rate must reproduce the stored amount, so round it first.
+    rate = rate_between(source, target, on).quantize(RATE_PLACES, ROUND_HALF_UP)
+    return Conversion(
+        amount=quantize(amount * rate),
+        currency=target.upper(),
+        source_amount=amount,
+        source_currency=source.upper(),
+        rate=rate,
+        on=on,
+    )
+
+
+def to_chf(amount: Decimal, currency: str, on: dt.date) -> Conversion:
+    return convert(amount, currency, CHF, on)
+
+
+def to_usd(amount: Decimal, currency: str, on: dt.date) -> Conversion:
+    return convert(amount, currency, USD, on)
