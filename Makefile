@@ -6,7 +6,8 @@ PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
-PROD_ENV := DEBUG=False SECRET_KEY=check-deploy-$(shell printf '%050d' 0 | tr 0 x)-not-a-real-key-0123456789 ALLOWED_HOSTS=crm.example.org
+# Production settings for `check --deploy`: a throwaway random key, DEBUG off.
+PROD_ENV = DEBUG=False SECRET_KEY=$$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))') ALLOWED_HOSTS=crm.example.org
 
 .PHONY: help install system-deps run serve-dev test test-sqlite test-postgres lint fmt check bench seed demo-user clean
 

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "django_filters",
     "crm.apps.CrmConfig",
     "partners.apps.PartnersConfig",
+    "pledges.apps.PledgesConfig",
     "reports.apps.ReportsConfig",
 ]
 

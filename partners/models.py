@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models import ProtectedError
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -75,6 +76,9 @@ def format_class(value: Decimal | None) -> str:
     fraction = Fraction(value)
     if fraction.denominator == 1:
         return str(fraction.numerator)
+    if fraction.denominator & (fraction.denominator - 1):
+        # Not a halving of the unit: no such class exists, show what was typed.
+        return format(Decimal(value).normalize(), "f")
     return _VULGAR.get(fraction, f"{fraction.numerator}/{fraction.denominator}")
 
 
@@ -199,6 +203,27 @@ class Partner(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("admin:partners_partner_change", args=[self.pk])
+
+    def delete(self, *args, **kwargs):
+        self.check_deletable()
+        return super().delete(*args, **kwargs)
+
+    def check_deletable(self) -> None:
+        """Raise ProtectedError if deleting would lose engagement history.
+
+        Engagements link through a many-to-many table that Django would clear
+        silently; memberships and follow-ups are protected by their keys.
+        """
+        engagements = list(self.engagements.all()[:20])
+        if engagements:
+            raise ProtectedError(
+                _(
+                    "Cannot delete %(partner)s: engagements are logged with it. "
+                    "Mark the partner inactive instead."
+                )
+                % {"partner": self},
+                set(engagements),
+            )
 
     @property
     def iati_organisation_type(self) -> str:
