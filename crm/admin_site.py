@@ -1,12 +1,66 @@
-"""The admin site: its index is the task force's start page."""
+"""The admin site: its index is the task force's start page.
+
+The start page is a list of panels, each a template and its context. Apps add
+their own panels with ``site.register_start_page_panels(provider)`` from their
+``admin.py``, so this module needs to know nothing about partners or pledges
+(dependencies point from the apps to ``crm``, never back).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
 from django.contrib import admin
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
+
+Panel = tuple[str, dict]
+PanelProvider = Callable[[HttpRequest], Iterable[Panel]]
+
+
+def render_panels(request: HttpRequest, panels: Iterable[Panel]) -> list[SafeString]:
+    """Render (template_name, context) pairs, in order, for a page to include."""
+    return [
+        render_to_string(template_name, context, request=request)
+        for template_name, context in panels
+    ]
 
 
 class CRMAdminSite(admin.AdminSite):
     site_header = _("Partner CRM")
     site_title = _("Partner CRM")
     index_title = _("Start page")
+
+    def __init__(self, name: str = "admin") -> None:
+        super().__init__(name)
+        self._start_page_providers: list[tuple[int, PanelProvider]] = []
+
+    def register_start_page_panels(
+        self, provider: PanelProvider, *, order: int = 100
+    ) -> PanelProvider:
+        """Add ``provider(request) -> [(template_name, context), ...]`` to the index.
+
+        Providers run in ``order`` (then registration order); registering the
+        same provider twice has no effect.
+        """
+        if all(p is not provider for _order, p in self._start_page_providers):
+            self._start_page_providers.append((order, provider))
+            self._start_page_providers.sort(key=lambda item: item[0])
+        return provider
+
+    def get_start_page_panels(self, request: HttpRequest) -> list[Panel]:
+        panels: list[Panel] = []
+        for _order, provider in self._start_page_providers:
+            panels.extend(provider(request))
+        return panels
+
+    def index(self, request: HttpRequest, extra_context: dict | None = None):
+        context = {
+            "start_page_panels": render_panels(
+                request, self.get_start_page_panels(request)
+            ),
+            **(extra_context or {}),
+        }
+        return super().index(request, extra_context=context)

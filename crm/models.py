@@ -137,8 +137,10 @@ class CountryAlias(models.Model):
         super().save(*args, **kwargs)
 
     def validate_unique(self, exclude=None) -> None:
+        # ``normalized`` is not a form field, but two spellings that normalise
+        # alike are the same alias: check it whatever the form excludes.
         self.normalized = normalize_name(self.name)
-        super().validate_unique(exclude=exclude)
+        super().validate_unique(exclude=set(exclude or ()) - {"normalized"})
 
 
 class ExchangeRate(models.Model):
@@ -174,8 +176,10 @@ class ExchangeRate(models.Model):
     def __str__(self) -> str:
         return f"{self.currency} {self.units_per_usd} / USD ({self.effective_date})"
 
-    def clean(self) -> None:
-        self.currency = (self.currency or "").upper()
+    def clean_fields(self, exclude=None) -> None:
+        # Upper-case before the code list validator sees "eur".
+        self.currency = (self.currency or "").strip().upper()
+        super().clean_fields(exclude=exclude)
 
     @classmethod
     def latest_dates(cls) -> dict[str, dt.date]:

@@ -51,12 +51,12 @@ class PartnerQuerySet(models.QuerySet):
             overdue_followup_count=models.functions.Coalesce(Subquery(overdue), 0),
         )
 
-    def with_overdue_followups(self) -> PartnerQuerySet:
+    def with_overdue_followups(self, user=None) -> PartnerQuerySet:
         from partners.models import FollowUp
 
         return self.filter(
             Exists(
-                FollowUp.objects.filter(
+                FollowUp.objects.visible_to(user).filter(
                     partner=OuterRef("pk"), status="open", due_date__lt=_today()
                 )
             )

@@ -355,16 +355,30 @@ class Membership(models.Model):
     def class_display(self) -> str:
         return format_class(self.contribution_class)
 
-    def unit_chf(self, year: int) -> Decimal:
-        unit = UnitValue.for_year(year)
+    def unit_chf(
+        self, year: int, *, member_state_unit: Decimal | None = None
+    ) -> Decimal:
+        """The unit this membership pays in ``year``.
+
+        Pass ``member_state_unit`` when it is already known (a list computes it
+        once for every row).
+        """
+        unit = (
+            member_state_unit
+            if member_state_unit is not None
+            else (UnitValue.for_year(year))
+        )
         if self.type == self.Type.MEMBER_STATE:
             return unit
         return unit * SECTOR_MEMBER_UNIT_SHARE
 
-    def annual_dues_chf(self, year: int | None = None) -> Decimal:
+    def annual_dues_chf(
+        self, year: int | None = None, *, member_state_unit: Decimal | None = None
+    ) -> Decimal:
         """Class x unit for the year, in CHF to the centime."""
         year = year or timezone.localdate().year
-        return (self.contribution_class * self.unit_chf(year)).quantize(Decimal("0.01"))
+        unit = self.unit_chf(year, member_state_unit=member_state_unit)
+        return (self.contribution_class * unit).quantize(Decimal("0.01"))
 
     def clean(self) -> None:
         errors: dict[str, str] = {}
@@ -766,7 +780,9 @@ class FollowUp(models.Model):
         errors = {}
         if self.assignee_id is None:
             errors["assignee"] = _("A follow-up needs an assignee: who will do it?")
-        if self.engagement_id is None and self.partner_id is None:
+        # On the engagement form the engagement is not saved yet: the inline
+        # formset has attached the unsaved instance, and save() fills partner.
+        if self.engagement is None and self.partner_id is None:
             errors["partner"] = _("A follow-up belongs to an engagement or a partner.")
         if self.status == self.Status.DONE and self.done_on is None:
             self.done_on = timezone.localdate()

@@ -153,3 +153,112 @@ class ExchangeRateFactory(factory.django.DjangoModelFactory):
     currency = "CHF"
     effective_date = dt.date(2024, 1, 1)
     units_per_usd = Decimal("0.9")
+
+
+# Pledges (pledges app). Create the exchange rates a test needs with
+# ExchangeRateFactory: a CHF pledge needs none, any other currency does.
+
+
+class LeverFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "pledges.Lever"
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"lever-{n}")
+    name = factory.Sequence(lambda n: f"Lever {n}")
+
+
+class TargetFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "pledges.Target"
+
+    lever = factory.SubFactory(LeverFactory)
+    year = 2025
+    amount_chf = Decimal("1000000.00")
+
+
+class PledgeFactory(factory.django.DjangoModelFactory):
+    """A CHF pledge at stage pledged; the CHF equivalent is computed on save."""
+
+    class Meta:
+        model = "pledges.Pledge"
+
+    partner = factory.SubFactory(PartnerFactory)
+    title = factory.Sequence(lambda n: f"Contribution {n}")
+    lever = factory.SubFactory(LeverFactory)
+    stage = "pledged"
+    amount = Decimal("1000.00")
+    currency = "CHF"
+    pledged_on = dt.date(2025, 3, 1)
+
+
+class InstallmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "pledges.Installment"
+
+    pledge = factory.SubFactory(PledgeFactory)
+    due_date = dt.date(2025, 6, 30)
+    amount = Decimal("500.00")
+
+
+class PaymentFactory(factory.django.DjangoModelFactory):
+    """A payment saved as is: no rule checks and no stage update.
+
+    Tests of the rules go through pledges.services.pledge_record_payment.
+    """
+
+    class Meta:
+        model = "pledges.Payment"
+
+    pledge = factory.SubFactory(PledgeFactory)
+    received_on = dt.date(2025, 6, 1)
+    amount = Decimal("100.00")
+    currency = factory.LazyAttribute(lambda p: p.pledge.currency)
+
+
+# Admin tests (crm and partners admin).
+
+
+class CountryAliasFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "crm.CountryAlias"
+
+    country = factory.SubFactory(CountryFactory)
+    name = factory.Sequence(lambda n: f"Alias {n}")
+    kind = "common"
+
+
+class UnitValueFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "partners.UnitValue"
+        django_get_or_create = ("year",)
+
+    year = 2025
+    member_state_unit_chf = Decimal("318000.00")
+
+
+# Briefs and meeting packs (reports app).
+
+
+class MeetingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "reports.Meeting"
+        skip_postgeneration_save = True
+
+    title = factory.Sequence(lambda n: f"Bilateral meeting {n}")
+    starts_at = factory.LazyFunction(
+        lambda: dt.datetime(2025, 6, 10, 9, 30, tzinfo=dt.UTC)
+    )
+    place = "Room B, Secretariat"
+    objectives = "Secure the renewal of the voluntary contribution."
+    talking_points = "Thank for the 2024 contribution\nInvite to the WSIS Forum"
+
+    @factory.post_generation
+    def partners(self, create, extracted, **kwargs):
+        if create:
+            self.partners.set(extracted or [PartnerFactory()])
+
+    @factory.post_generation
+    def counterparts(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.counterparts.set(extracted)

@@ -28,32 +28,107 @@ _ABBREVIATIONS = {
     "intl": "international",
     "int": "international",
     "univ": "university",
-    "&": "and",
 }
 
 _SPACES = re.compile(r"\s+")
-_NON_WORD = re.compile(r"[^\w&]+")
 # "Lao P.D.R." -> "Lao PDR" before punctuation turns it into single letters.
 _DOTTED_ACRONYM = re.compile(r"\b(?:[A-Za-z]\.){2,}")
+# Lead bytes of UTF-8 sequences as they look when read as Windows-1252.
+_MOJIBAKE_HINT = re.compile("[ÃÂâÅ][\u0080-\u00bf\u0152-\u2122]")
 _PARENTHESISED = re.compile(r"^(?P<head>[^()]+)\((?P<tail>[^()]+)\)\s*$")
 
 
+def repair_mojibake(text: str) -> str:
+    """Undo UTF-8 text that was decoded as Windows-1252: "TÃ¼rkiye" -> "Türkiye".
+
+    Only a strict round trip is accepted, so genuine text such as "SÃO PAULO"
+    comes back unchanged.
+    """
+    if not _MOJIBAKE_HINT.search(text):
+        return text
+    for codec in ("cp1252", "latin-1"):
+        try:
+            return text.encode(codec).decode("utf-8")
+        except UnicodeError:
+            continue
+    return text
+
+
+def _marks_are_optional(base: str) -> bool:
+    """Whether combining marks on ``base`` are accents rather than letters.
+
+    Latin and Greek accents and Arabic and Hebrew vowel points are optional;
+    in Cyrillic or Indic scripts a mark makes another letter ("й" is not "и").
+    """
+    code = ord(base)
+    return (
+        code < 0x0250  # Latin, Latin-1, Latin Extended-A/B
+        or 0x0370 <= code < 0x0400  # Greek
+        or 0x0590 <= code < 0x0700  # Hebrew, Arabic
+        or 0x1E00 <= code < 0x1F00  # Latin Extended Additional
+    )
+
+
+# Latin letters that Unicode does not decompose into a base and an accent.
+_LATIN_FOLDS = str.maketrans(
+    {
+        "ł": "l",
+        "Ł": "L",
+        "ø": "o",
+        "Ø": "O",
+        "đ": "d",
+        "Đ": "D",
+        "ð": "d",
+        "Ð": "D",
+        "ı": "i",
+        "æ": "ae",
+        "Æ": "Ae",
+        "œ": "oe",
+        "Œ": "Oe",
+        "ß": "ss",
+        "þ": "th",
+        "Þ": "Th",
+    }
+)
+
+
 def strip_accents(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    """Drop accents from Latin and Greek letters, keep other scripts' letters."""
+    text = text.translate(_LATIN_FOLDS)
+    kept: list[str] = []
+    optional = False
+    for char in unicodedata.normalize("NFKD", text):
+        if not unicodedata.combining(char):
+            optional = _marks_are_optional(char)
+        elif optional:
+            continue
+        kept.append(char)
+    return unicodedata.normalize("NFC", "".join(kept))
+
+
+def _words(text: str) -> list[str]:
+    """Split on anything but letters, digits and the marks that belong to them.
+
+    Vowel signs of Indic scripts are marks, not punctuation: "भारत" is one word.
+    """
+    return "".join(
+        char if char.isalnum() or unicodedata.category(char)[0] == "M" else " "
+        for char in text
+    ).split()
 
 
 def normalize_name(text: str | None) -> str:
     """Return the comparison key for an organisation or country name.
 
     Case, accents, punctuation and the word order of "X, Republic of" or
-    "X (Rep. of)" are ignored; common abbreviations are expanded; a leading
-    "the" is dropped.
+    "X (Rep. of)" are ignored; "&" reads as "and"; common abbreviations are
+    expanded; a leading "the" is dropped; text mangled by a wrong decoding
+    ("TÃ¼rkiye") is repaired first.
     """
     if not text:
         return ""
-    text = unicodedata.normalize("NFKC", str(text)).strip()
-    text = text.replace("’", "'").replace("‘", "'")
+    text = unicodedata.normalize("NFKC", repair_mojibake(str(text))).strip()
+    text = text.replace("’", "'").replace("‘", "'").replace("&", " and ")
     text = _DOTTED_ACRONYM.sub(lambda m: m.group(0).replace(".", ""), text)
     match = _PARENTHESISED.match(text)
     if match:
@@ -63,7 +138,7 @@ def normalize_name(text: str | None) -> str:
         if tail:
             text = f"{tail} {head}"
     text = strip_accents(text).lower()
-    words = _NON_WORD.sub(" ", text).split()
+    words = _words(text)
     words = [_ABBREVIATIONS.get(word, word) for word in words]
     if words and words[0] == "the":
         words = words[1:]

@@ -1,0 +1,209 @@
+"""Admin for the reference data: countries, their aliases, exchange rates."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from crm.lib.names import normalize_name
+from crm.models import Country, CountryAlias, ExchangeRate
+
+ADMIN_CSS = {"all": ["crm/admin.css"]}
+
+
+class YearListFilter(admin.SimpleListFilter):
+    """Filter on the year of a date field; subclasses set ``date_field``."""
+
+    title = _("year")
+    parameter_name = "year"
+    date_field = ""
+
+    def lookups(self, request, model_admin):
+        dates = model_admin.get_queryset(request).dates(
+            self.date_field, "year", order="DESC"
+        )
+        return [(str(d.year), str(d.year)) for d in dates]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value and value.isdigit():
+            return queryset.filter(**{f"{self.date_field}__year": int(value)})
+        return queryset
+
+
+class EffectiveYearListFilter(YearListFilter):
+    date_field = "effective_date"
+
+
+class CountryAliasForm(forms.ModelForm):
+    """Refuse a spelling that normalises like an existing alias.
+
+    ``normalized`` is not a form field, so the model's unique check skips it
+    and a clash would only surface as a database error.
+    """
+
+    class Meta:
+        model = CountryAlias
+        fields = ["country", "name", "kind"]
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"]
+        clash = (
+            CountryAlias.objects.filter(normalized=normalize_name(name))
+            .exclude(pk=self.instance.pk)
+            .select_related("country")
+            .first()
+        )
+        if clash:
+            raise ValidationError(
+                gettext(
+                    "“%(name)s” is already an alias of %(country)s, as “%(alias)s”."
+                )
+                % {"name": name, "country": clash.country, "alias": clash.name},
+                code="unique",
+            )
+        return name
+
+
+class ExchangeRateForm(forms.ModelForm):
+    class Meta:
+        model = ExchangeRate
+        fields = ["currency", "effective_date", "units_per_usd", "source"]
+
+    def clean_currency(self) -> str:
+        # Upper-case before the model's currency validator sees "eur".
+        return (self.cleaned_data.get("currency") or "").strip().upper()
+
+
+class CountryAliasFormSet(forms.BaseInlineFormSet):
+    def clean(self) -> None:
+        super().clean()
+        seen: dict[str, str] = {}
+        for form in self.forms:
+            name = getattr(form, "cleaned_data", {}).get("name")
+            if not name or self._should_delete_form(form):
+                continue
+            key = normalize_name(name)
+            if key in seen:
+                form.add_error(
+                    "name",
+                    gettext("“%(name)s” is the same name as “%(other)s”.")
+                    % {"name": name, "other": seen[key]},
+                )
+            seen[key] = name
+
+
+class CountryAliasInline(admin.TabularInline):
+    model = CountryAlias
+    form = CountryAliasForm
+    formset = CountryAliasFormSet
+    fields = ["name", "kind", "normalized"]
+    readonly_fields = ["normalized"]
+    extra = 1
+
+
+@admin.register(Country)
+class CountryAdmin(admin.ModelAdmin):
+    list_display = [
+        "name_en",
+        "iso3",
+        "itu_name",
+        "itu_region",
+        "income_group",
+        "is_ldc",
+        "is_itu_member_state",
+        "itu_region_inferred",
+    ]
+    list_filter = [
+        "itu_region",
+        "income_group",
+        "is_ldc",
+        "is_itu_member_state",
+        "itu_region_inferred",
+        "is_observer",
+    ]
+    search_fields = [
+        "name_en",
+        "name_fr",
+        "name_es",
+        "itu_name",
+        "formal_name",
+        "=iso3",
+        "=iso2",
+        "=m49",
+        "aliases__name",
+    ]
+    fieldsets = [
+        (
+            None,
+            {"fields": ["name_en", "name_fr", "name_es", "formal_name", "itu_name"]},
+        ),
+        (_("Codes"), {"fields": ["iso3", "iso2", "m49"]}),
+        (
+            _("Classification"),
+            {
+                "fields": [
+                    "itu_region",
+                    "itu_region_inferred",
+                    "m49_region",
+                    "m49_subregion",
+                    "income_group",
+                    "is_ldc",
+                ]
+            },
+        ),
+        (
+            _("Membership"),
+            {"fields": ["is_itu_member_state", "is_observer", "is_un_member"]},
+        ),
+    ]
+    inlines = [CountryAliasInline]
+    # The LDC list changes as countries graduate; regions get corrected.
+    list_editable = ["itu_region", "is_ldc"]
+    list_per_page = 200
+
+    class Media:
+        css = ADMIN_CSS
+
+    def get_search_results(self, request, queryset, search_term):
+        results, may_have_duplicates = super().get_search_results(
+            request, queryset, search_term
+        )
+        key = normalize_name(search_term)
+        if key:
+            by_alias = CountryAlias.objects.filter(normalized=key).values("country")
+            results = results | queryset.filter(pk__in=by_alias)
+        return results, may_have_duplicates
+
+
+@admin.register(CountryAlias)
+class CountryAliasAdmin(admin.ModelAdmin):
+    list_display = ["name", "country", "kind", "normalized"]
+    list_filter = ["kind", "country__itu_region"]
+    search_fields = ["name", "normalized", "country__name_en", "=country__iso3"]
+    list_select_related = ["country"]
+    autocomplete_fields = ["country"]
+    readonly_fields = ["normalized"]
+    fields = ["country", "name", "kind", "normalized"]
+    form = CountryAliasForm
+
+
+@admin.register(ExchangeRate)
+class ExchangeRateAdmin(admin.ModelAdmin):
+    list_display = [
+        "currency",
+        "effective_date",
+        "units_per_usd",
+        "source",
+        "updated_at",
+    ]
+    list_filter = ["currency", EffectiveYearListFilter, "source"]
+    search_fields = ["=currency", "source"]
+    readonly_fields = ["updated_at"]
+    fields = ["currency", "effective_date", "units_per_usd", "source", "updated_at"]
+    form = ExchangeRateForm
+    date_hierarchy = "effective_date"
+    list_per_page = 100

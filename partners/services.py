@@ -1,0 +1,129 @@
+"""Workflows on partners, engagements and follow-ups.
+
+Admin actions, commands and imports call these functions and report the
+outcome; the rules themselves stay here and in the models.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from partners.models import Engagement, FollowUp, Partner
+
+FOLLOWUP_DUE_DAYS = 14
+
+
+def followup_default_due_date(*, today: dt.date | None = None) -> dt.date:
+    """The due date a new follow-up gets unless someone picks another one."""
+    return (today or timezone.localdate()) + dt.timedelta(days=FOLLOWUP_DUE_DAYS)
+
+
+def engagement_initial(*, user, partner_ids: Iterable[int] = ()) -> dict:
+    """Defaults for logging an engagement: today, the user as staff, the partners."""
+    initial: dict = {"date": timezone.localdate(), "staff": [user.pk]}
+    partner_ids = [pk for pk in partner_ids if pk]
+    if partner_ids:
+        initial["partners"] = list(partner_ids)
+    return initial
+
+
+@transaction.atomic
+def engagement_log(
+    *,
+    created_by,
+    subject: str,
+    partners: Iterable[Partner],
+    date: dt.date | None = None,
+    kind: str = Engagement.Kind.MEETING,
+    summary: str = "",
+    outcome: str = "",
+    contacts: Iterable = (),
+    staff: Iterable = (),
+    event=None,
+    confidential: bool = False,
+    followups: Iterable[dict] = (),
+) -> Engagement:
+    """Record an engagement with its people and follow-ups, all or nothing.
+
+    Each follow-up is a dict with ``description``, ``assignee`` and optionally
+    ``due_date`` (default: in 14 days) and ``partner`` (default: the
+    engagement's first partner, as ``FollowUp.save()`` decides).
+    """
+    partners = list(partners)
+    if not partners:
+        raise ValidationError(
+            {"partners": _("An engagement needs at least one partner.")}
+        )
+    engagement = Engagement(
+        date=date or timezone.localdate(),
+        kind=kind,
+        subject=subject,
+        summary=summary,
+        outcome=outcome,
+        event=event,
+        confidential=confidential,
+        created_by=created_by,
+    )
+    engagement.full_clean()
+    engagement.save()
+    engagement.partners.set(partners)
+    engagement.contacts.set(list(contacts))
+    staff = list(staff) or ([created_by] if created_by else [])
+    engagement.staff.set(staff)
+    for data in followups:
+        followup = FollowUp(
+            engagement=engagement,
+            partner=data.get("partner"),
+            description=data.get("description", ""),
+            assignee=data.get("assignee"),
+            due_date=data.get("due_date") or followup_default_due_date(),
+        )
+        followup.full_clean()
+        followup.save()
+    return engagement
+
+
+@transaction.atomic
+def followup_complete(*, followup: FollowUp, on: dt.date | None = None) -> bool:
+    """Mark an open follow-up done on ``on`` (default today).
+
+    Returns False when it was already done; a cancelled follow-up cannot be
+    completed.
+    """
+    followup = FollowUp.objects.select_for_update().get(pk=followup.pk)
+    if followup.status == FollowUp.Status.DONE:
+        return False
+    if followup.status == FollowUp.Status.CANCELLED:
+        raise ValidationError(
+            {
+                "status": _(
+                    "“%(followup)s” was cancelled; reopen it before marking it done."
+                )
+                % {"followup": followup.description}
+            }
+        )
+    followup.status = FollowUp.Status.DONE
+    followup.done_on = on or timezone.localdate()
+    followup.full_clean()
+    followup.save(update_fields=["status", "done_on"])
+    return True
+
+
+@transaction.atomic
+def partner_deactivate(*, partner: Partner) -> bool:
+    """Mark a partner inactive, the way to retire one that has history.
+
+    Returns False when it was already inactive.
+    """
+    if not partner.is_active:
+        return False
+    partner.is_active = False
+    partner.full_clean()
+    partner.save(update_fields=["is_active", "updated_at"])
+    return True
