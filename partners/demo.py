@@ -26,11 +26,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.db.models import Q
 from django.utils.text import slugify
 
 from crm.lib.names import strip_accents
 from crm.models import Country
+from crm.roles import TASK_FORCE, roles_setup
 from partners.models import (
     Affiliation,
     Contact,
@@ -2202,9 +2204,13 @@ def _write_staff(report: list[str]) -> dict:
         tally["created"] += 1
     User.objects.bulk_create(new)
     report.append(tally.line("staff users"))
-    return {
+    users = {
         u.username: u for u in User.objects.filter(username__in=[s[0] for s in STAFF])
     }
+    roles_setup()
+    task_force = Group.objects.get(name=TASK_FORCE)
+    task_force.user_set.add(*users.values())
+    return users
 
 
 def _write_tags(report: list[str]) -> dict[str, Tag]:

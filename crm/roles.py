@@ -1,0 +1,99 @@
+"""The task force's roles as permission groups.
+
+Each role is a list of permission rules: ``(app_label, model or "*", actions)``.
+``setup_roles`` creates or updates the groups so they hold exactly these
+permissions; it is idempotent and safe to run after every migration.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import Group, Permission
+from django.db import transaction
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+TASK_FORCE = "Task force"
+FINANCE = "Finance"
+VIEWER = "Viewer"
+ADMINISTRATOR = "Administrator"
+
+DOMAIN_APPS = ("crm", "partners", "pledges", "reports")
+VIEW = ("view",)
+EDIT = ("view", "add", "change")
+ALL = ("view", "add", "change", "delete")
+
+ROLES: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {
+    TASK_FORCE: [
+        *[(app, "*", VIEW) for app in DOMAIN_APPS],
+        ("auth", "user", VIEW),  # staff, owner and assignee autocompletes
+        ("partners", "partner", EDIT),
+        ("partners", "membership", EDIT),
+        ("partners", "contact", EDIT),
+        ("partners", "affiliation", ALL),
+        ("partners", "event", EDIT),
+        ("partners", "engagement", EDIT),
+        ("partners", "followup", ALL),
+        ("partners", "tag", EDIT),
+        ("pledges", "pledge", EDIT),
+        ("reports", "meeting", EDIT),
+        ("reports", "*", ("print",)),
+    ],
+    FINANCE: [
+        *[(app, "*", VIEW) for app in DOMAIN_APPS],
+        ("auth", "user", VIEW),
+        ("pledges", "payment", ALL),
+        ("pledges", "installment", ALL),
+        ("crm", "exchangerate", ALL),
+    ],
+    VIEWER: [(app, "*", VIEW) for app in DOMAIN_APPS],
+    ADMINISTRATOR: [
+        *[(app, "*", ("*",)) for app in DOMAIN_APPS],
+        ("auth", "*", ("*",)),
+    ],
+}
+
+DESCRIPTIONS = {
+    TASK_FORCE: _("Partners, contacts, engagements, follow-ups, pledges; prints"),
+    FINANCE: _("Payments, installments and exchange rates; reads the rest"),
+    VIEWER: _("Reads everything, changes nothing"),
+    ADMINISTRATOR: _("Everything, including user management"),
+}
+
+
+def _rule_query(app: str, model: str, actions: tuple[str, ...]) -> Q:
+    query = Q(content_type__app_label=app)
+    if model != "*":
+        query &= Q(content_type__model=model)
+    if actions != ("*",):
+        action_query = Q()
+        for action in actions:
+            if action in ("view", "add", "change", "delete"):
+                action_query |= Q(codename__startswith=f"{action}_")
+            else:
+                action_query |= Q(codename__startswith=action)
+        query &= action_query
+    return query
+
+
+def role_permissions(role: str) -> list[Permission]:
+    query = Q(pk__in=[])
+    for rule in ROLES[role]:
+        query |= _rule_query(*rule)
+    # Confidential engagements are granted per person, never by role.
+    return list(
+        Permission.objects.filter(query).exclude(
+            codename="view_confidential_engagement"
+        )
+    )
+
+
+@transaction.atomic
+def roles_setup() -> dict[str, int]:
+    """Create or update every role group; returns permissions per group."""
+    counts = {}
+    for role in ROLES:
+        group, _created = Group.objects.get_or_create(name=role)
+        permissions = role_permissions(role)
+        group.permissions.set(permissions)
+        counts[role] = len(permissions)
+    return counts
