@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 USD = "USD"
 CHF = "CHF"
 CENT = Decimal("0.01")
-RATE_PLACES = Decimal("0.0000000001")  # matches the rate fields' 10 places
+RATE_PLACES = Decimal("1e-16")  # the 16 places of the stored conversion rates
 
 
 class MissingExchangeRate(ValidationError):

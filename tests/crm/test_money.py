@@ -45,9 +45,9 @@ def test_it_converts_usd_to_chf_with_the_rate_in_force(rates):
 
 
 def test_it_converts_between_two_currencies_through_usd(rates):
-    # EUR -> CHF: 0.80 / 0.90 = 0.8888888889 CHF per EUR (rounded to 10 places).
+    # EUR -> CHF: 0.80 / 0.90 = 0.8888888888888889 CHF per EUR (16 places).
     result = to_chf(Decimal("1000.00"), "EUR", dt.date(2025, 6, 30))
-    assert result.rate == Decimal("0.8888888889")
+    assert result.rate == Decimal("0.8888888888888889")
     assert result.amount == Decimal("888.89")
     # 1,234,567.89 x 8/9 = 1,097,393.68 exactly.
     assert to_chf(Decimal("1234567.89"), "EUR", JAN).amount == Decimal("1097393.68")
@@ -132,3 +132,13 @@ def test_amounts_are_rounded_half_up_to_the_centime(db):
 def test_a_float_amount_is_refused(rates):
     with pytest.raises(TypeError, match="Decimal"):
         to_chf(100.0, "USD", JAN)
+
+
+def test_a_large_amount_in_a_weak_currency_converts_to_the_centime(db):
+    from tests.factories import ExchangeRateFactory
+
+    ExchangeRateFactory(currency="IDR", units_per_usd=Decimal("16000"))
+    ExchangeRateFactory(currency="CHF", units_per_usd=Decimal("0.8"))
+    # 15,000,000,000 IDR / 16,000 x 0.8 = 750,000.00 CHF exactly.
+    result = to_chf(Decimal("15000000000"), "IDR", dt.date(2024, 6, 1))
+    assert result.amount == Decimal("750000.00")
