@@ -43,7 +43,7 @@ from crm.admin_site import Panel, render_panels
 from crm.lib.names import normalize_name
 from crm.models import CountryAlias
 from partners import services
-from partners.forms import FollowUpInlineForm
+from partners.forms import ContributionClassField, FollowUpInlineForm
 from partners.models import (
     Affiliation,
     Contact,
@@ -401,7 +401,17 @@ def engagements_panel(
 # Partner ---------------------------------------------------------------------
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipFormMixin:
+    """Classes of contribution typed and shown as ITU writes them (½, 1/16)."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "contribution_class":
+            kwargs["form_class"] = ContributionClassField
+            return db_field.formfield(**kwargs)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+
+class MembershipInline(MembershipFormMixin, admin.TabularInline):
     model = Membership
     fields = [
         "type",
@@ -723,7 +733,7 @@ class MembershipChangeList(ChangeList):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(MembershipFormMixin, admin.ModelAdmin):
     list_display = [
         "partner",
         "type",
@@ -1350,6 +1360,24 @@ def start_page_panels(request: HttpRequest) -> list[Panel]:
                     "rows": START_PAGE_ROWS,
                     "overdue_url": _changelist_url(FollowUp, due="overdue"),
                     "upcoming_url": _changelist_url(FollowUp, status__exact="open"),
+                },
+            )
+        )
+
+        team = (
+            FollowUp.objects.visible_to(user)
+            .overdue()
+            .exclude(assignee=user)
+            .select_related("partner", "assignee")
+            .order_by("due_date", "pk")
+        )
+        panels.append(
+            (
+                "admin/partners/panels/start_team_followups.html",
+                {
+                    "overdue": list(team[: START_PAGE_ROWS + 1]),
+                    "rows": START_PAGE_ROWS,
+                    "all_url": _changelist_url(FollowUp, due="overdue", assignee="all"),
                 },
             )
         )

@@ -1099,3 +1099,45 @@ def test_partner_admin_panels_can_be_extended_by_a_subclass(rf, superuser):
         "admin/partners/panels/followups.html",
         "x.html",
     ]
+
+
+def test_a_class_of_contribution_is_typed_and_shown_as_itu_writes_it(admin_client):
+    from partners.models import Membership
+    from tests.factories import CountryFactory, PartnerFactory
+
+    partner = PartnerFactory(country=CountryFactory(income_group="Low"))
+    response = admin_client.post(
+        "/admin/partners/membership/add/",
+        {
+            "partner": partner.pk,
+            "type": "sector_member",
+            "sector": "ITU-D",
+            "contribution_class": "1/16",
+            "status": "active",
+            "arrears_chf": "0",
+        },
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    membership = Membership.objects.get(partner=partner)
+    assert membership.contribution_class == Decimal("0.0625")
+    page = admin_client.get(f"/admin/partners/membership/{membership.pk}/change/")
+    assert b'value="1/16"' in page.content
+
+
+def test_a_mistyped_class_of_contribution_is_refused_with_its_value(admin_client):
+    from tests.factories import GovernmentFactory
+
+    partner = GovernmentFactory()
+    response = admin_client.post(
+        "/admin/partners/membership/add/",
+        {
+            "partner": partner.pk,
+            "type": "member_state",
+            "contribution_class": "0.3",
+            "status": "active",
+            "arrears_chf": "0",
+        },
+    )
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors["contribution_class"]
+    assert "Class 0.3 is not a class of contribution" in errors[0]
