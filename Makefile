@@ -9,7 +9,7 @@ PORT ?= 8000
 # Production settings for `check --deploy`: a throwaway random key, DEBUG off.
 PROD_ENV = DEBUG=False SECRET_KEY=$$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))') ALLOWED_HOSTS=crm.example.org
 
-.PHONY: help install system-deps run serve-dev test test-sqlite test-postgres lint fmt check bench seed demo-user clean
+.PHONY: help install system-deps run worker test test-postgres lint fmt check bench clean
 
 help:
 	@grep -E '^[a-z-]+:.*?## ' $(MAKEFILE_LIST) | awk -F':.*?## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -25,12 +25,16 @@ install: $(STAMP) ## Create .venv and install the project with its dev tools
 system-deps: ## Install the Debian packages PDFs and browser checks use (root)
 	./scripts/system-deps.sh
 
-run: install ## Migrate, load reference and demo data, serve the admin on :8000
+run: install system-deps ## Migrate, load reference and demo data, serve the admin on :8000 with a worker
 	$(PY) manage.py migrate --no-input
+	$(PY) manage.py setup_roles
 	$(PY) manage.py seed_reference
 	$(PY) manage.py seed_demo
 	$(PY) manage.py demo_user
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	HOST=$(HOST) PORT=$(PORT) PY=$(PY) ./scripts/run-dev.sh
+
+worker: install ## Run the background task worker (large packs and imports)
+	$(PY) manage.py db_worker
 
 test: install ## Run the whole test suite (DATABASE_URL selects the database)
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "partners.apps.PartnersConfig",
     "pledges.apps.PledgesConfig",
     "reports.apps.ReportsConfig",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -163,6 +164,15 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+}
+
+# Background work (large briefing packs, large imports): tasks are stored in
+# the database and run by `manage.py db_worker` on any number of machines.
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default"],
+    }
 }
 
 # ITU reference figures used where the database holds no value for a year.

@@ -28,7 +28,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -548,7 +548,7 @@ class PartnerAdmin(RecordOnChangeMixin, PanelsMixin, admin.ModelAdmin):
         ),
     ]
     inlines = [MembershipInline, PartnerAffiliationInline, PartnerFollowUpInline]
-    actions = ["mark_inactive"]
+    actions = ["mark_inactive", "print_briefs"]
     view_on_site = False
     timeline_limit = 50
 
@@ -698,6 +698,21 @@ class PartnerAdmin(RecordOnChangeMixin, PanelsMixin, admin.ModelAdmin):
     @admin.display(description=_("IATI organisation type"))
     def iati_type(self, obj: Partner) -> str | None:
         return obj.iati_organisation_type if obj.category else None
+
+    @admin.action(
+        description=_("Print briefs for the selected partners (one PDF)"),
+        permissions=["print_brief"],
+    )
+    def print_briefs(self, request, queryset):
+        # The reports app serves the PDF; only its URL name is known here, so
+        # partners does not depend on reports.
+        ids = ",".join(str(pk) for pk in queryset.values_list("pk", flat=True))
+        return HttpResponseRedirect(
+            reverse("admin:reports_print_partners") + "?" + urlencode({"ids": ids})
+        )
+
+    def has_print_brief_permission(self, request) -> bool:
+        return request.user.has_perm("reports.print_brief")
 
     @admin.action(description=_("Mark selected partners inactive"))
     def mark_inactive(self, request, queryset):

@@ -1,0 +1,78 @@
+"""Filters for printed briefs: amounts, CSS strings, page counters."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from django import template
+from django.utils.formats import number_format
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+
+register = template.Library()
+
+
+def _whole(value) -> str:
+    amount = Decimal(value).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    return number_format(amount, decimal_pos=0, force_grouping=True)
+
+
+@register.filter
+def chf(value) -> str:
+    """A CHF amount in whole francs: "CHF 1,234,567" (fr: "1 234 567 CHF")."""
+    if value is None or value == "":
+        return ""
+    return _("CHF %(amount)s") % {"amount": _whole(value)}
+
+
+@register.filter
+def money(value, currency: str) -> str:
+    """An amount in its own currency, whole units: "EUR 250,000"."""
+    if value is None or value == "":
+        return ""
+    return _("%(currency)s %(amount)s") % {
+        "currency": currency,
+        "amount": _whole(value),
+    }
+
+
+@register.filter
+def amount(value) -> str:
+    """A whole number with the language's grouping: 1,234,567 / 1 234 567."""
+    if value is None or value == "":
+        return ""
+    return _whole(value)
+
+
+def _css_escape(text: str) -> str:
+    out = []
+    for char in str(text):
+        if char in '"\\<>&' or ord(char) < 32:
+            # CSS hex escape; the trailing space ends it.
+            out.append(f"\\{ord(char):x} ")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+@register.filter
+def css_string(value) -> SafeString:
+    """Quote ``value`` as a CSS string, safe inside a <style> element."""
+    return mark_safe(f'"{_css_escape(value)}"')  # escaped above
+
+
+@register.simple_tag
+def page_counter_content() -> SafeString:
+    """CSS ``content`` for "Page X of Y" in the active language."""
+    text = _("Page %(page)s of %(pages)s")
+    pieces = []
+    rest = text
+    for name in ("page", "pages"):
+        marker = f"%({name})s"
+        before, _sep, rest = rest.partition(marker)
+        if before:
+            pieces.append(f'"{_css_escape(before)}"')
+        pieces.append(f"counter({name})")
+    if rest:
+        pieces.append(f'"{_css_escape(rest)}"')
+    return mark_safe(" ".join(pieces))  # escaped above
