@@ -9,7 +9,7 @@ PORT ?= 8000
 # Production settings for `check --deploy`: a throwaway random key, DEBUG off.
 PROD_ENV = DEBUG=False SECRET_KEY=$$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))') ALLOWED_HOSTS=crm.example.org
 
-.PHONY: help install system-deps run worker test test-postgres lint fmt check bench clean
+.PHONY: help install system-deps run serve worker test test-postgres lint fmt check bench clean
 
 help:
 	@grep -E '^[a-z-]+:.*?## ' $(MAKEFILE_LIST) | awk -F':.*?## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -32,6 +32,9 @@ run: install system-deps ## Migrate, load reference and demo data, serve the adm
 	$(PY) manage.py seed_demo
 	$(PY) manage.py demo_user
 	HOST=$(HOST) PORT=$(PORT) PY=$(PY) ./scripts/run-dev.sh
+
+serve: install ## Production setup on one machine: gunicorn + WhiteNoise + worker, DEBUG off, PostgreSQL
+	HOST=$(HOST) PORT=$(PORT) PY=$(PY) ./scripts/serve.sh
 
 worker: install ## Run the background task worker (large packs and imports)
 	$(PY) manage.py db_worker

@@ -3,7 +3,7 @@
 # looking at pages and PDFs. Installs only what is missing.
 set -euo pipefail
 packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-core fonts-noto-cjk
-          fonts-dejavu-core poppler-utils)
+          fonts-dejavu-core poppler-utils chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
