@@ -1,5 +1,5 @@
-"""Run every benchmark under bench/ (files named *_bench.py, each run
-as ``python -m bench.NAME`` in its own process).
+"""Run every benchmark under bench/ (each module run as
+``python -m bench.NAME`` in its own process).
 
 Benchmarks print figures and ratios against a baseline measured in the same
 run; they assert nothing. ``python -m bench NAME`` runs only the ones whose
@@ -15,7 +15,8 @@ from pathlib import Path
 
 def main(argv: list[str]) -> int:
     wanted = argv[1:] or [""]
-    names = sorted(p.stem for p in Path(__file__).parent.glob("*_bench.py"))
+    here = Path(__file__).parent
+    names = sorted(p.stem for p in here.glob("*.py") if not p.stem.startswith("_"))
     selected = [n for n in names if any(w in n for w in wanted)]
     if not selected:
         print(f"No benchmark matches {wanted}; available: {', '.join(names) or 'none'}")
