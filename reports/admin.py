@@ -390,3 +390,22 @@ def start_page_panels(request: HttpRequest):
 
 if hasattr(admin.site, "register_start_page_panels"):
     admin.site.register_start_page_panels(start_page_panels, order=30)
+
+
+def report_panels(request: HttpRequest):
+    """The report pages the user may open, linked from the start page."""
+    from reports.views import reports_for
+
+    specs = reports_for(request.user)
+    if not specs:
+        return []
+    return [
+        (
+            "admin/reports/panels/start_reports.html",
+            {"reports": specs, "all_url": reverse("reports_index")},
+        )
+    ]
+
+
+if hasattr(admin.site, "register_start_page_panels"):
+    admin.site.register_start_page_panels(report_panels, order=40)

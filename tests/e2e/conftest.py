@@ -16,13 +16,12 @@ CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 OUTPUT = Path(__file__).resolve().parents[2] / "test-results" / "e2e"
 PASSWORD = "journey-password-1"
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls the
-# tests make between browser steps are synchronous and safe here.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 
 @pytest.fixture(scope="session")
 def browser():
+    # Playwright's sync API runs an event loop in this thread; the ORM calls
+    # the tests make between browser steps are synchronous and safe here.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     playwright_api = pytest.importorskip("playwright.sync_api")
     if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium not found at {CHROMIUM}: apt-get install chromium")
@@ -40,6 +39,7 @@ def browser():
         )
         yield browser
         browser.close()
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 @pytest.fixture

@@ -1,0 +1,24 @@
+"""Report pages under /admin/reports/dashboards/, inside the admin.
+
+Included from ``crm/urls.py`` before the admin's own patterns; every view is
+wrapped in ``admin.site.admin_view`` (staff login, no caching).
+"""
+
+from django.contrib import admin
+from django.urls import path
+
+from reports import views
+
+urlpatterns = [
+    path("", admin.site.admin_view(views.index), name="reports_index"),
+    path(
+        "<slug:slug>/",
+        admin.site.admin_view(views.report_page),
+        name="reports_dashboard",
+    ),
+    path(
+        "<slug:slug>/download.<str:fmt>",
+        admin.site.admin_view(views.report_download),
+        name="reports_download",
+    ),
+]

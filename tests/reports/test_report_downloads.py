@@ -1,0 +1,177 @@
+"""CSV, XLSX and PDF downloads hold exactly what the page shows."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils.http import urlencode
+from openpyxl import load_workbook
+
+from reports.exports import neutralise
+from tests.factories import PartnerFactory, PaymentFactory, PledgeFactory
+from tests.reports.conftest import pdf_text
+from tests.reports.report_world import build_world
+
+pytestmark = pytest.mark.django_db
+
+CASES = [
+    ("mobilization", {"year": 2025}),
+    ("pipeline", {"stage": "proposal"}),
+    ("contributions", {"date_from": "2024-01-01", "date_to": "2025-12-31"}),
+    ("activity", {"year": 2025, "region": "EUR"}),
+    ("followups", {"year": 2025}),
+    ("membership", {"year": 2025}),
+]
+
+
+@pytest.fixture
+def world(db):
+    return build_world()
+
+
+def page(client, slug, params):
+    response = client.get(
+        reverse("reports_dashboard", args=[slug]) + "?" + urlencode(params)
+    )
+    assert response.status_code == 200
+    return response
+
+
+def download(client, slug, fmt, params):
+    address = reverse("reports_download", args=[slug, fmt])
+    response = client.get(address + "?" + urlencode(params))
+    assert response.status_code == 200
+    return response
+
+
+def shown(presented) -> tuple[list[str], list[list[str]]]:
+    """Header and rows (total last) of a table as the page renders them."""
+    rows = [[cell.text for cell in row] for row in presented.rows]
+    if presented.total:
+        rows.append([cell.text for cell in presented.total])
+    return [h.text for h in presented.headers], rows
+
+
+def same_value(written, value) -> bool:
+    if value is None or value == "":
+        return written in ("", None)
+    if isinstance(value, Decimal | int) and not isinstance(value, bool):
+        return Decimal(str(written)) == Decimal(value)
+    if isinstance(value, dt.date):
+        if isinstance(written, dt.datetime):
+            written = written.date()
+        return str(written) == value.isoformat()
+    return written == str(value)
+
+
+@pytest.mark.parametrize(("slug", "params"), CASES)
+def test_csv_holds_each_table_as_shown(admin_client, world, slug, params):
+    response = page(admin_client, slug, params)
+
+    for presented, _csv_url in response.context["tables"]:
+        table = presented.table
+        headers, rows = shown(presented)
+        csv_response = download(
+            admin_client, slug, "csv", {**params, "table": table.key}
+        )
+        assert csv_response["Content-Type"].startswith("text/csv")
+        text = csv_response.content.decode("utf-8-sig")
+        written = list(csv.reader(io.StringIO(text)))
+        assert written[0] == headers
+        assert len(written) - 1 == len(rows)
+        for line, values in zip(written[1:], table.all_rows(), strict=True):
+            assert all(same_value(w, v) for w, v in zip(line, values, strict=True)), (
+                line,
+                values,
+            )
+
+
+@pytest.mark.parametrize(("slug", "params"), CASES)
+def test_xlsx_holds_every_table_as_shown(admin_client, world, slug, params):
+    response = page(admin_client, slug, params)
+    presented_tables = [p for p, _url in response.context["tables"]]
+
+    xlsx = download(admin_client, slug, "xlsx", params)
+    workbook = load_workbook(io.BytesIO(xlsx.content))
+
+    assert len(workbook.worksheets) == len(presented_tables)
+    for sheet, presented in zip(workbook.worksheets, presented_tables, strict=True):
+        headers, rows = shown(presented)
+        written = list(sheet.iter_rows(values_only=True))
+        assert list(written[0]) == headers
+        assert len(written) - 1 == len(rows)
+        for line, values in zip(written[1:], presented.table.all_rows(), strict=True):
+            assert all(same_value(w, v) for w, v in zip(line, values, strict=True)), (
+                line,
+                values,
+            )
+
+
+@pytest.mark.parametrize(("slug", "params"), CASES)
+def test_pdf_opens_and_carries_the_title(admin_client, world, slug, params):
+    response = page(admin_client, slug, params)
+    title = str(response.context["report"].title)
+
+    pdf = download(admin_client, slug, "pdf", params)
+
+    assert pdf["Content-Type"] == "application/pdf"
+    assert title in pdf_text(pdf.content)
+
+
+def test_the_mobilization_csv_figures(admin_client, world):
+    response = download(admin_client, "mobilization", "csv", {"year": 2025})
+
+    lines = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert lines[0][:4] == ["Year", "Lever", "Target (CHF)", "Received (CHF)"]
+    core = next(line for line in lines if line[1] == "Core")
+    assert core == [
+        "2025",
+        "Core",
+        "100000.00",
+        "50000.00",
+        "50000.00",
+        "45000.00",
+        "50.0",
+    ]
+    assert lines[-1][1:] == [
+        "All levers",
+        "150000.00",
+        "50000.00",
+        "50000.00",
+        "65000.00",
+        "33.3",
+    ]
+
+
+def test_text_that_a_spreadsheet_would_run_is_neutralised(admin_client, world):
+    for prefix in ("=", "+", "-", "@"):
+        assert neutralise(f"{prefix}1+1") == f"'{prefix}1+1"
+    assert neutralise("Plain name") == "Plain name"
+    evil = PartnerFactory(name='=HYPERLINK("http://evil.example","x")')
+    pledge = PledgeFactory(partner=evil, pledged_on=dt.date(2025, 5, 1))
+    PaymentFactory(pledge=pledge, received_on=dt.date(2025, 5, 2))
+    params = {"year": 2025}
+
+    csv_response = download(
+        admin_client, "contributions", "csv", {**params, "table": "top"}
+    )
+    xlsx = load_workbook(
+        io.BytesIO(download(admin_client, "contributions", "xlsx", params).content)
+    )
+
+    assert "'=HYPERLINK" in csv_response.content.decode("utf-8-sig")
+    cells = [c for row in xlsx.worksheets[4].iter_rows() for c in row]
+    formula = next(c for c in cells if str(c.value).startswith("=HYPERLINK"))
+    assert formula.data_type == "s"
+
+
+def test_an_unknown_table_or_format_is_not_found(admin_client, world):
+    base = reverse("reports_download", args=["pipeline", "csv"])
+    assert admin_client.get(base + "?table=nope").status_code == 404
+    other = reverse("reports_download", args=["pipeline", "docx"])
+    assert admin_client.get(other).status_code == 404
