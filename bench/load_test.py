@@ -101,7 +101,7 @@ GENERATE = [
     INSERT INTO partners_followup (engagement_id, partner_id, description,
         assignee_id, due_date, status, created_at)
     SELECT ep.engagement_id, ep.partner_id, 'Send the note', u.id,
-        CURRENT_DATE + (ep.engagement_id % 60) - 30,
+        CURRENT_DATE + ((ep.engagement_id % 60) - 30)::int,
         CASE WHEN ep.engagement_id % 3 = 0 THEN 'done' ELSE 'open' END, now()
     FROM partners_engagement_partners ep,
          (SELECT id FROM auth_user WHERE username = 'load') u
@@ -151,10 +151,12 @@ def build(env: dict[str, str]) -> None:
                     db.execute(
                         "SELECT to_regclass('pledges_pledge') IS NOT NULL"
                     ).fetchone()[0]
+                    # Pledges come last: if they are all there, so is the rest.
                     and db.execute(
-                        "SELECT count(*) FROM partners_engagement"
+                        "SELECT count(*) FROM pledges_pledge"
+                        " WHERE external_source = 'load'"
                     ).fetchone()[0]
-                    >= SCALE["engagements"]
+                    >= PLEDGES
                 )
             if ready:
                 print(f"Using the existing database {DB} (LOAD_REBUILD=1 rebuilds).")
@@ -175,7 +177,9 @@ def build(env: dict[str, str]) -> None:
     with psycopg.connect(URL, autocommit=True) as conn:
         for statement in GENERATE:
             step = time.perf_counter()
-            conn.execute(statement, {**SCALE, "pledges": PLEDGES})
+            # "%" is SQL's modulo here, not a placeholder.
+            sql = statement.replace(" % ", " %% ")
+            conn.execute(sql, {**SCALE, "pledges": PLEDGES})
             first_line = " ".join(statement.split())[:60]
             print(f"  {time.perf_counter() - step:6.1f} s  {first_line}…", flush=True)
         conn.execute("VACUUM ANALYZE")

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from pathlib import PurePath
+
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from crm.imports.admin import ImportMixin
 from crm.lib.names import normalize_name
-from crm.models import Country, CountryAlias, ExchangeRate
+from crm.models import Country, CountryAlias, ExchangeRate, ImportBatch
 
 ADMIN_CSS = {"all": ["crm/admin.css"]}
 
@@ -192,7 +199,8 @@ class CountryAliasAdmin(admin.ModelAdmin):
 
 
 @admin.register(ExchangeRate)
-class ExchangeRateAdmin(admin.ModelAdmin):
+class ExchangeRateAdmin(ImportMixin, admin.ModelAdmin):
+    import_resources = ("exchange_rates",)
     list_display = [
         "currency",
         "effective_date",
@@ -207,3 +215,97 @@ class ExchangeRateAdmin(admin.ModelAdmin):
     form = ExchangeRateForm
     date_hierarchy = "effective_date"
     list_per_page = 100
+
+
+@admin.register(ImportBatch)
+class ImportBatchAdmin(admin.ModelAdmin):
+    """Who imported what, when, from which file, and what came of it."""
+
+    list_display = [
+        "created_at",
+        "file_name",
+        "resource",
+        "user",
+        "status",
+        "progress",
+        "rows_new",
+        "rows_updated",
+        "rows_unchanged",
+        "rows_skipped",
+        "rows_error",
+    ]
+    list_filter = ["status", "resource", "dry_run"]
+    search_fields = ["file_name", "checksum", "user__username"]
+    list_select_related = ["user"]
+    readonly_fields = [
+        "resource",
+        "user",
+        "created_at",
+        "finished_at",
+        "status",
+        "progress",
+        "file_name",
+        "file_size",
+        "checksum",
+        "sheet",
+        "options",
+        "dry_run",
+        "rows_total",
+        "rows_new",
+        "rows_updated",
+        "rows_unchanged",
+        "rows_skipped",
+        "rows_error",
+        "unknown_columns",
+        "message",
+        "report_link",
+    ]
+    fields = readonly_fields
+    change_form_template = "imports/batch_change_form.html"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:batch_id>/report/",
+                self.admin_site.admin_view(self.report_view),
+                name="crm_importbatch_report",
+            ),
+            *super().get_urls(),
+        ]
+
+    @admin.display(description=_("progress"))
+    def progress(self, obj: ImportBatch) -> str:
+        if obj.status in (ImportBatch.Status.QUEUED, ImportBatch.Status.RUNNING):
+            return _("%(done)s of %(total)s rows (%(percent)s%%)") % {
+                "done": obj.rows_done,
+                "total": obj.rows_total or "?",
+                "percent": obj.progress_percent,
+            }
+        return obj.get_status_display()
+
+    @admin.display(description=_("error report"))
+    def report_link(self, obj: ImportBatch) -> str:
+        if not obj.report:
+            return "–"
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:crm_importbatch_report", args=[obj.pk]),
+            _("Download the rows with their errors (CSV)"),
+        )
+
+    def report_view(self, request, batch_id: int):
+        batch = get_object_or_404(ImportBatch, pk=batch_id)
+        if not self.has_view_permission(request, batch) or not batch.report:
+            raise Http404
+        return FileResponse(
+            batch.report.open("rb"),
+            as_attachment=True,
+            filename=f"{PurePath(batch.file_name).stem}-errors.csv",
+            content_type="text/csv",
+        )

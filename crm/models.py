@@ -5,12 +5,26 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from crm.lib.currencies import validate_currency
 from crm.lib.names import normalize_name
+
+
+def import_batch_field() -> models.ForeignKey:
+    """The batch that created or last changed a record (None when typed in)."""
+    return models.ForeignKey(
+        "crm.ImportBatch",
+        verbose_name=_("import batch"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
 
 
 class CountryQuerySet(models.QuerySet):
@@ -158,6 +172,7 @@ class ExchangeRate(models.Model):
         _("source"), max_length=100, blank=True, default="UN operational rate"
     )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    import_batch = import_batch_field()
 
     class Meta:
         ordering = ["currency", "-effective_date"]
@@ -188,3 +203,80 @@ class ExchangeRate(models.Model):
             .annotate(latest=models.Max("effective_date"))
             .values_list("currency", "latest")
         )
+
+
+class ImportBatch(models.Model):
+    """One file imported (or previewed): who, when, what, and what came of it."""
+
+    class Status(models.TextChoices):
+        PREVIEWED = "previewed", _("Previewed, not imported")
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Imported")
+        FAILED = "failed", _("Failed, nothing imported")
+
+    resource = models.CharField(_("imported as"), max_length=40, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("imported by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="import_batches",
+    )
+    created_at = models.DateTimeField(_("started"), auto_now_add=True, db_index=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    file = models.FileField(_("uploaded file"), upload_to="imports/%Y/%m/", blank=True)
+    file_name = models.CharField(_("file name"), max_length=255)
+    file_size = models.PositiveBigIntegerField(_("size (bytes)"), default=0)
+    checksum = models.CharField(
+        _("SHA-256"), max_length=64, db_index=True, help_text=_("Of the file's bytes.")
+    )
+    sheet = models.CharField(_("sheet"), max_length=100, blank=True)
+    options = models.JSONField(_("options"), default=dict, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    dry_run = models.BooleanField(_("preview only"), default=False)
+    rows_total = models.PositiveIntegerField(_("rows"), default=0)
+    rows_done = models.PositiveIntegerField(_("rows processed"), default=0)
+    rows_new = models.PositiveIntegerField(_("new"), default=0)
+    rows_updated = models.PositiveIntegerField(_("updated"), default=0)
+    rows_unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
+    rows_skipped = models.PositiveIntegerField(_("skipped"), default=0)
+    rows_error = models.PositiveIntegerField(_("errors"), default=0)
+    unknown_columns = models.JSONField(_("unknown columns"), default=list, blank=True)
+    message = models.TextField(_("message"), blank=True)
+    report = models.FileField(
+        _("error report"), upload_to="imports/reports/", blank=True
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("import batch")
+        verbose_name_plural = _("import batches")
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.resource}, {self.created_at:%Y-%m-%d %H:%M})"
+
+    @property
+    def progress_percent(self) -> int:
+        if not self.rows_total:
+            return 100 if self.status == self.Status.DONE else 0
+        return min(100, round(100 * self.rows_done / self.rows_total))
+
+
+class WorkerHeartbeat(models.Model):
+    """A background worker's last sign of life, shown on ``/health/``."""
+
+    worker_id = models.CharField(_("worker"), max_length=64, unique=True)
+    hostname = models.CharField(_("host"), max_length=100, blank=True)
+    pid = models.PositiveIntegerField(_("process id"), null=True, blank=True)
+    last_seen = models.DateTimeField(_("last seen"), db_index=True)
+
+    class Meta:
+        verbose_name = _("worker heartbeat")
+        verbose_name_plural = _("worker heartbeats")
+
+    def __str__(self) -> str:
+        return f"{self.worker_id} on {self.hostname}"

@@ -2,8 +2,11 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from crm.health import health
+
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("health/", health, name="health"),
     path("admin/reports/dashboards/", include("reports.urls")),
     path("admin/", admin.site.urls),
 ]

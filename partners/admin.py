@@ -40,6 +40,7 @@ from django.utils.translation import ngettext
 
 from crm.admin import ADMIN_CSS, YearListFilter
 from crm.admin_site import Panel, render_panels
+from crm.imports.admin import ImportMixin
 from crm.lib.names import normalize_name
 from crm.models import CountryAlias
 from partners import services
@@ -476,7 +477,8 @@ class PartnerFollowUpInline(FollowUpInlineMixin, admin.TabularInline):
 
 
 @admin.register(Partner)
-class PartnerAdmin(RecordOnChangeMixin, PanelsMixin, admin.ModelAdmin):
+class PartnerAdmin(ImportMixin, RecordOnChangeMixin, PanelsMixin, admin.ModelAdmin):
+    import_resources = ("partners",)
     list_display = [
         "name",
         "short_name",
@@ -876,7 +878,8 @@ class ContactAffiliationInline(admin.TabularInline):
 
 
 @admin.register(Contact)
-class ContactAdmin(RecordOnChangeMixin, PanelsMixin, admin.ModelAdmin):
+class ContactAdmin(ImportMixin, RecordOnChangeMixin, PanelsMixin, admin.ModelAdmin):
+    import_resources = ("contacts",)
     list_display = [
         "display_name",
         "current_roles",
@@ -1087,7 +1090,8 @@ class EngagementFollowUpInline(FollowUpInlineMixin, admin.TabularInline):
 
 
 @admin.register(Engagement)
-class EngagementAdmin(RecordOnChangeMixin, admin.ModelAdmin):
+class EngagementAdmin(ImportMixin, RecordOnChangeMixin, admin.ModelAdmin):
+    import_resources = ("engagements",)
     list_display = [
         "date",
         "kind",

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from crm.models import Country
+from crm.models import Country, import_batch_field
 from partners.managers import (
     ContactQuerySet,
     EngagementQuerySet,
@@ -178,6 +178,7 @@ class Partner(models.Model):
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    import_batch = import_batch_field()
 
     objects = PartnerQuerySet.as_manager()
 
@@ -514,6 +515,7 @@ class Contact(models.Model):
     notes = models.TextField(_("notes"), blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    import_batch = import_batch_field()
 
     objects = ContactQuerySet.as_manager()
 
@@ -568,6 +570,7 @@ class Affiliation(models.Model):
     is_primary = models.BooleanField(_("primary contact"), default=False)
     start_date = models.DateField(_("from"), null=True, blank=True)
     end_date = models.DateField(_("until"), null=True, blank=True)
+    import_batch = import_batch_field()
 
     class Meta:
         ordering = ["-is_primary", "end_date", "-start_date"]
@@ -692,6 +695,7 @@ class Engagement(models.Model):
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    import_batch = import_batch_field()
 
     objects = EngagementQuerySet.as_manager()
 

@@ -28,6 +28,7 @@ from django.utils.translation import ngettext
 
 from crm.admin import ADMIN_CSS, YearListFilter
 from crm.admin_site import Panel
+from crm.imports.admin import ImportMixin
 from partners.admin import PartnerAdmin as BasePartnerAdmin
 from partners.admin import SelectedObjectFilter, titled
 from partners.models import Partner
@@ -283,7 +284,8 @@ class PaymentInline(admin.TabularInline):
 
 
 @admin.register(Pledge)
-class PledgeAdmin(admin.ModelAdmin):
+class PledgeAdmin(ImportMixin, admin.ModelAdmin):
+    import_resources = ("pledges", "fts")
     form = PledgeForm
     list_display = [
         "partner",
@@ -742,7 +744,8 @@ class InstallmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(Payment)
-class PaymentAdmin(admin.ModelAdmin):
+class PaymentAdmin(ImportMixin, admin.ModelAdmin):
+    import_resources = ("payments",)
     form = PaymentForm
     list_display = [
         "received_on",

@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.lib.currencies import validate_currency
 from crm.lib.money import MissingExchangeRate, convert, quantize, to_chf
+from crm.models import import_batch_field
 from partners.models import Event, Partner
 from pledges.managers import (
     InstallmentQuerySet,
@@ -287,6 +288,7 @@ class Pledge(models.Model):
     notes = models.TextField(_("notes"), blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    import_batch = import_batch_field()
 
     objects = PledgeQuerySet.as_manager()
 
@@ -627,6 +629,7 @@ class Payment(models.Model):
     )
     notes = models.TextField(_("notes"), blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    import_batch = import_batch_field()
 
     objects = PaymentQuerySet.as_manager()
 

@@ -9,6 +9,7 @@ for want of a rate.
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_right
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -98,3 +99,54 @@ def to_chf(amount: Decimal, currency: str, on: dt.date) -> Conversion:
 
 def to_usd(amount: Decimal, currency: str, on: dt.date) -> Conversion:
     return convert(amount, currency, USD, on)
+
+
+class RateTable:
+    """Rates held in memory for a batch of conversions (an import file).
+
+    Same rule as ``units_per_usd``: the newest effective date on or before the
+    requested date wins; a missing rate raises ``MissingExchangeRate``. Load
+    once with the currencies and the latest date a file needs, then convert
+    thousands of rows without a query each.
+    """
+
+    def __init__(self, rates: dict[str, list[tuple[dt.date, Decimal]]]) -> None:
+        self._dates = {code: [d for d, _ in rows] for code, rows in rates.items()}
+        self._values = {code: [v for _, v in rows] for code, rows in rates.items()}
+
+    @classmethod
+    def load(
+        cls, currencies: set[str] | None = None, until: dt.date | None = None
+    ) -> RateTable:
+        """Rates of ``currencies`` (all when None) effective on or before ``until``."""
+        from crm.models import ExchangeRate
+
+        query = ExchangeRate.objects.order_by("currency", "effective_date")
+        if currencies is not None:
+            query = query.filter(currency__in={c.upper() for c in currencies})
+        if until is not None:
+            query = query.filter(effective_date__lte=until)
+        rates: dict[str, list[tuple[dt.date, Decimal]]] = {}
+        for code, day, value in query.values_list(
+            "currency", "effective_date", "units_per_usd"
+        ).iterator(chunk_size=5000):
+            rates.setdefault(code, []).append((day, value))
+        return cls(rates)
+
+    def units_per_usd(self, currency: str, on: dt.date) -> Decimal:
+        currency = currency.upper()
+        if currency == USD:
+            return Decimal(1)
+        dates = self._dates.get(currency)
+        index = bisect_right(dates, on) if dates else 0
+        if not index:
+            raise MissingExchangeRate(currency, on)
+        return self._values[currency][index - 1]
+
+    def rate(self, source: str, target: str, on: dt.date) -> Decimal:
+        """Units of ``target`` per unit of ``source``, rounded like ``convert``."""
+        source, target = source.upper(), target.upper()
+        if source == target:
+            return Decimal(1).quantize(RATE_PLACES)
+        rate = self.units_per_usd(target, on) / self.units_per_usd(source, on)
+        return rate.quantize(RATE_PLACES, ROUND_HALF_UP)

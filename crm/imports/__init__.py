@@ -1,0 +1,1 @@
+"""Imports of spreadsheets into the CRM: engine, registry, admin, command, task."""

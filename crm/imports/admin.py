@@ -1,0 +1,269 @@
+"""The "Import" button of the changelists: upload, preview, confirm.
+
+``ImportMixin`` adds to a ModelAdmin the import pages (and keeps
+django-import-export's Export). Files above ``BACKGROUND_ROWS`` rows go to a
+background task; the import batch page then shows their progress.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
+from import_export.admin import ExportMixin
+
+from crm.imports.engine import ERROR, ImportOptions
+from crm.imports.registry import get_resource
+from crm.imports.services import (
+    BACKGROUND_ROWS,
+    batch_create,
+    batch_data,
+    batch_enqueue,
+    batch_run,
+    estimate_rows,
+)
+from crm.models import ImportBatch
+
+PREVIEW_ROWS = 300
+MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+
+
+class ImportOptionsForm(forms.Form):
+    sheet = forms.CharField(
+        label=_("Sheet"),
+        required=False,
+        help_text=_("Name or position of the sheet (XLSX); empty for the first."),
+    )
+    dates = forms.ChoiceField(
+        label=_("Ambiguous dates like 03/04/2024 are"),
+        choices=[
+            ("dayfirst", _("day first (3 April)")),
+            ("monthfirst", _("month first (4 March)")),
+        ],
+        initial="dayfirst",
+    )
+    create_partners = forms.BooleanField(
+        label=_("Create partners that match none"), required=False
+    )
+    valid_rows_only = forms.BooleanField(
+        label=_("Import the valid rows only"),
+        required=False,
+        help_text=_("By default a file with any error imports nothing."),
+    )
+
+    def options(self, **extra) -> ImportOptions:
+        data = self.cleaned_data
+        return ImportOptions(
+            sheet=data.get("sheet") or None,
+            dayfirst=data.get("dates", "dayfirst") != "monthfirst",
+            create_partners=bool(data.get("create_partners")),
+            valid_rows_only=bool(data.get("valid_rows_only")),
+            **extra,
+        )
+
+
+class ImportUploadForm(ImportOptionsForm):
+    file = forms.FileField(
+        label=_("File"),
+        help_text=_("CSV, TSV or XLSX (Excel); first sheet by default."),
+    )
+    resource = forms.ChoiceField(label=_("Import as"))
+
+    field_order = ["file", "resource"]
+
+    def __init__(self, *args, resources=(), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["resource"].choices = [
+            (name, get_resource(name).label) for name in resources
+        ]
+        if len(resources) == 1:
+            self.fields["resource"].widget = forms.HiddenInput()
+            self.fields["resource"].initial = resources[0]
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise forms.ValidationError(
+                _("The file is larger than %(mb)d MB.")
+                % {"mb": MAX_UPLOAD_BYTES // 2**20}
+            )
+        return upload
+
+
+def _detect(resources: list[str], data: bytes, chosen: str) -> str:
+    """Switch to a resource whose known format the headers show (FTS)."""
+    head = data[:4096].decode("utf-8", "ignore").lower().replace("\ufeff", "")
+    for name in resources:
+        signature = get_resource(name).signature
+        if signature and all(word in head for word in signature):
+            return name
+    return chosen
+
+
+class ImportMixin(ExportMixin):
+    """Import pages for a ModelAdmin; ``import_resources`` names the resources."""
+
+    import_resources: tuple[str, ...] = ()
+    import_export_change_list_template = "imports/change_list.html"
+
+    def has_import_permission(self, request) -> bool:
+        return self.has_add_permission(request) and self.has_change_permission(request)
+
+    def get_urls(self):
+        opts = self.model._meta
+        name = f"{opts.app_label}_{opts.model_name}"
+        return [
+            path(
+                "import/",
+                self.admin_site.admin_view(self.import_view),
+                name=f"{name}_import",
+            ),
+            path(
+                "import/<int:batch_id>/",
+                self.admin_site.admin_view(self.import_preview_view),
+                name=f"{name}_import_preview",
+            ),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = extra_context or {}
+        extra_context["has_import_permission"] = bool(
+            self.import_resources
+        ) and self.has_import_permission(request)
+        return super().changelist_view(request, extra_context)
+
+    def _context(self, request, title, **extra):
+        return {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": title,
+            "changelist_url": reverse(
+                f"admin:{self.model._meta.app_label}_{self.model._meta.model_name}"
+                "_changelist"
+            ),
+            **extra,
+        }
+
+    def import_view(self, request):
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        resources = list(self.import_resources)
+        form = ImportUploadForm(
+            request.POST or None, request.FILES or None, resources=resources
+        )
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data["file"].read()
+            name = _detect(resources, data, form.cleaned_data["resource"])
+            batch = batch_create(
+                resource=name,
+                data=data,
+                file_name=form.cleaned_data["file"].name,
+                options=form.options(),
+                user=request.user,
+                dry_run=True,
+            )
+            if estimate_rows(data, batch.file_name) > BACKGROUND_ROWS:
+                batch_enqueue(batch=batch)
+                messages.info(
+                    request,
+                    _(
+                        "%(file)s is large: it is being imported in the background. "
+                        "This page shows its progress; you may close the browser."
+                    )
+                    % {"file": batch.file_name},
+                )
+                return HttpResponseRedirect(
+                    reverse("admin:crm_importbatch_change", args=[batch.pk])
+                )
+            result = batch_run(batch=batch, dry_run=True, data=data)
+            return self._preview(request, batch, result)
+        return TemplateResponse(
+            request,
+            "imports/import_form.html",
+            self._context(
+                request,
+                _("Import %(name)s") % {"name": self.model._meta.verbose_name_plural},
+                form=form,
+                background_rows=BACKGROUND_ROWS,
+                resources=[get_resource(name) for name in resources],
+            ),
+        )
+
+    def import_preview_view(self, request, batch_id: int):
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        batch = get_object_or_404(ImportBatch, pk=batch_id)
+        if batch.resource not in self.import_resources or (
+            batch.user_id != request.user.pk and not request.user.is_superuser
+        ):
+            raise PermissionDenied
+        if request.method != "POST":
+            return HttpResponseRedirect(
+                reverse("admin:crm_importbatch_change", args=[batch.pk])
+            )
+        if batch.status not in (
+            ImportBatch.Status.PREVIEWED,
+            ImportBatch.Status.FAILED,
+        ):
+            messages.warning(request, _("This file was imported already."))
+            return HttpResponseRedirect(
+                reverse("admin:crm_importbatch_change", args=[batch.pk])
+            )
+        form = ImportOptionsForm(request.POST)
+        form.is_valid()
+        choices = {
+            key.removeprefix("partner:"): int(value)
+            for key, value in request.POST.items()
+            if key.startswith("partner:") and value.isdigit()
+        }
+        options = form.options(partner_choices=choices)
+        data = batch_data(batch)
+        if "confirm" not in request.POST:
+            result = batch_run(batch=batch, dry_run=True, options=options, data=data)
+            return self._preview(request, batch, result)
+        result = batch_run(batch=batch, dry_run=False, options=options, data=data)
+        level = messages.SUCCESS if result.written else messages.ERROR
+        messages.add_message(request, level, f"{batch.file_name}: {result.summary()}")
+        if result.written:
+            return HttpResponseRedirect(self._context(request, "")["changelist_url"])
+        return self._preview(request, batch, result)
+
+    def _preview(self, request, batch, result):
+        rows = sorted(result.rows, key=lambda r: (r.outcome != ERROR, r.line))
+        form = ImportOptionsForm(
+            initial={
+                "sheet": result.sheet or "",
+                "dates": "dayfirst"
+                if batch.options.get("dayfirst", True)
+                else "monthfirst",
+                "create_partners": batch.options.get("create_partners"),
+                "valid_rows_only": batch.options.get("valid_rows_only"),
+            }
+        )
+        counts = result.counts
+        can_import = not result.file_error and (
+            not result.has_errors or batch.options.get("valid_rows_only")
+        )
+        return TemplateResponse(
+            request,
+            "imports/import_preview.html",
+            self._context(
+                request,
+                _("Preview of %(file)s") % {"file": batch.file_name},
+                batch=batch,
+                result=result,
+                counts=counts,
+                rows=rows[:PREVIEW_ROWS],
+                hidden_rows=max(0, len(rows) - PREVIEW_ROWS),
+                form=form,
+                can_import=can_import and (counts["new"] or counts["update"]),
+                confirmed=batch.options.get("partner_choices", {}),
+                resource=get_resource(batch.resource),
+            ),
+        )

@@ -1,0 +1,198 @@
+"""Import batches: store the upload, run the import, record what came of it.
+
+The admin, the ``import_data`` command and the background task all call
+these, so every import leaves the same trail: an ``ImportBatch`` with who,
+when, the file (in Django's storage, readable from any worker machine), its
+checksum, the options, the counts and the error report.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import PurePath
+
+from django.core.files.base import ContentFile
+from django.db import DatabaseError, connections, router, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crm.imports.engine import CHUNK as CHUNK_ROWS
+from crm.imports.engine import ImportOptions, ImportResult, checksum, run_import
+from crm.imports.registry import get_resource
+from crm.models import ImportBatch
+
+# Files above this many rows run as a background task, not in the request.
+BACKGROUND_ROWS = 10_000
+PROGRESS_EVERY = 2_000
+
+
+def batch_create(
+    *,
+    resource: str,
+    data: bytes,
+    file_name: str,
+    options: ImportOptions,
+    user=None,
+    dry_run: bool = False,
+) -> ImportBatch:
+    """A new batch holding the uploaded bytes in the default storage."""
+    get_resource(resource)  # an unknown resource fails before anything is stored
+    name = PurePath(file_name or "upload").name[:200]
+    batch = ImportBatch(
+        resource=resource,
+        user=user if user is not None and user.pk else None,
+        file_name=name,
+        file_size=len(data),
+        checksum=checksum(data),
+        sheet=options.sheet or "",
+        options=options.as_dict(),
+        dry_run=dry_run,
+        status=ImportBatch.Status.QUEUED,
+    )
+    batch.file.save(name, ContentFile(data), save=False)
+    batch.save()
+    return batch
+
+
+def batch_data(batch: ImportBatch) -> bytes:
+    with batch.file.open("rb") as handle:
+        return handle.read()
+
+
+def batch_run(
+    *,
+    batch: ImportBatch,
+    dry_run: bool | None = None,
+    options: ImportOptions | None = None,
+    data: bytes | None = None,
+) -> ImportResult:
+    """Run (or preview) the import of a batch's file and record the outcome."""
+    if dry_run is not None:
+        batch.dry_run = dry_run
+    if options is not None:
+        batch.options = options.as_dict()
+    options = ImportOptions.from_dict(batch.options, dry_run=batch.dry_run)
+    if data is None:
+        data = batch_data(batch)
+    batch.status = ImportBatch.Status.RUNNING
+    batch.rows_done = 0
+    batch.finished_at = None
+    batch.save()
+
+    progress, close = _progress_writer(batch)
+    try:
+        result = run_import(
+            get_resource(batch.resource),
+            data,
+            filename=batch.file_name,
+            options=options,
+            batch=batch,
+            user=batch.user,
+            progress=progress,
+        )
+    finally:
+        close()
+    batch_record(batch=batch, result=result)
+    return result
+
+
+def _progress_writer(batch: ImportBatch):
+    """Save progress where the batch page can see it during the import.
+
+    The import runs in one transaction, so on PostgreSQL progress goes
+    through a second connection that commits at once; SQLite allows one
+    writer, and there the figures appear when the import ends.
+    """
+    alias = router.db_for_write(ImportBatch)
+    table = connections[alias].ops.quote_name(ImportBatch._meta.db_table)
+    if connections[alias].vendor != "postgresql":
+
+        def progress(done: int, total: int) -> None:
+            ImportBatch.objects.filter(pk=batch.pk).update(
+                rows_done=done, rows_total=total
+            )
+
+        return progress, lambda: None
+    side = connections.create_connection(alias)
+
+    def progress(done: int, total: int) -> None:
+        if done != total and done % PROGRESS_EVERY >= CHUNK_ROWS:
+            return
+        try:
+            with side.cursor() as cursor:
+                # Never wait on a lock the import itself may hold.
+                cursor.execute("SET lock_timeout = '200ms'")
+                cursor.execute(
+                    f"UPDATE {table} SET rows_done = %s, rows_total = %s WHERE id = %s",
+                    [done, total, batch.pk],
+                )
+        except DatabaseError:
+            pass
+
+    return progress, side.close
+
+
+def batch_record(*, batch: ImportBatch, result: ImportResult) -> None:
+    counts = result.counts
+    batch.rows_total = len(result.rows)
+    batch.rows_done = len(result.rows)
+    batch.rows_new = counts["new"]
+    batch.rows_updated = counts["update"]
+    batch.rows_unchanged = counts["unchanged"]
+    batch.rows_skipped = counts["skipped"]
+    batch.rows_error = counts["error"]
+    batch.unknown_columns = result.unknown_columns
+    if result.sheet:
+        batch.sheet = result.sheet
+    batch.message = "\n".join([result.summary(), *result.notes[:50]])
+    if batch.dry_run:
+        batch.status = ImportBatch.Status.PREVIEWED
+    elif result.written:
+        batch.status = ImportBatch.Status.DONE
+    else:
+        batch.status = ImportBatch.Status.FAILED
+    if result.rows and (result.has_errors or counts["skipped"]):
+        stem = PurePath(batch.file_name).stem
+        batch.report.save(
+            f"{stem}-errors.csv", ContentFile(result.report_csv()), save=False
+        )
+    elif batch.report:
+        batch.report = ""
+    batch.finished_at = timezone.now()
+    batch.save()
+
+
+def batch_enqueue(*, batch: ImportBatch) -> None:
+    """Run the batch on a worker once the current transaction commits."""
+    from crm.imports.tasks import import_batch_task
+
+    batch.status = ImportBatch.Status.QUEUED
+    batch.dry_run = False
+    batch.save(update_fields=["status", "dry_run"])
+    transaction.on_commit(lambda: import_batch_task.enqueue(batch.pk))
+
+
+def estimate_rows(data: bytes, filename: str = "") -> int:
+    """Rows in a file, cheaply: lines of text, or the largest sheet's rows."""
+    if data[:4] == b"PK\x03\x04":
+        try:
+            from openpyxl import load_workbook
+
+            book = load_workbook(io.BytesIO(data), read_only=True)
+            try:
+                return max((sheet.max_row or 0) for sheet in book.worksheets)
+            finally:
+                book.close()
+        except (zipfile.BadZipFile, KeyError, ValueError, OSError):
+            return 0
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return data.count(b"\n\x00") or data.count(b"\x00\n")
+    return data.count(b"\n")
+
+
+def describe(result: ImportResult) -> str:
+    return _("%(file)s: %(summary)s") % {
+        "file": result.file_name,
+        "summary": result.summary(),
+    }
