@@ -20,6 +20,7 @@ import http.client
 import os
 import random
 import re
+import secrets
 import signal
 import statistics
 import subprocess
@@ -239,7 +240,7 @@ class User:
     def act(self, action: str) -> int:
         partner = self.rng.choice(self.partner_ids)
         if action == "list":
-            page = self.rng.randint(0, 50)
+            page = self.rng.randint(1, 50)  # the admin counts pages from 1
             return self.request("GET", f"/admin/partners/partner/?p={page}")[0]
         if action == "search":
             term = f"Load Partner {self.rng.randint(1, SCALE['partners'])}"
@@ -312,7 +313,7 @@ def wait_for_server(process: subprocess.Popen, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError("the server stopped; see its output above")
+            raise RuntimeError("the server stopped; see bench/output/load_server.log")
         try:
             conn = http.client.HTTPConnection(HOST, PORT, timeout=2)
             conn.request("GET", "/health/")
@@ -331,9 +332,7 @@ def percentile(values: list[float], share: float) -> float:
 
 def main() -> None:
     env = {**os.environ, "DATABASE_URL": URL, "DEBUG": "False"}
-    env.setdefault(
-        "SECRET_KEY", "load-test-" + "k" * 8 + "x9Qz2Lm8Rt4Vb6Np0Wc3Hs7Jd5Fg1Ky"
-    )
+    env.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
     env.update(SECURE_SSL_REDIRECT="False", SECURE_COOKIES="False")
     env.update(ALLOWED_HOSTS="127.0.0.1,localhost")
     build({**env, "DEBUG": "True"})
@@ -347,12 +346,15 @@ def main() -> None:
         size = conn.execute(
             "SELECT pg_size_pretty(pg_database_size(current_database()))"
         ).fetchone()[0]
+    log_path = ROOT / "bench" / "output" / "load_server.log"
+    log_path.parent.mkdir(exist_ok=True)
+    log = log_path.open("w")
     server = subprocess.Popen(
         ["bash", "scripts/serve.sh"],
         cwd=ROOT,
         env={**env, "HOST": HOST, "PORT": str(PORT), "PY": sys.executable},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
     try:
@@ -362,8 +364,10 @@ def main() -> None:
         timings, errors = run_users(partner_ids)
         elapsed = time.perf_counter() - started
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=30)
+        log.close()
 
     total = sum(len(v) for v in timings.values())
     print(f"\n{'page':<10}{'requests':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}")

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.imports.admin import ImportMixin
 from crm.lib.names import normalize_name
-from crm.models import Country, CountryAlias, ExchangeRate, ImportBatch
+from crm.models import Country, CountryAlias, ExchangeRate, ExportLog, ImportBatch
 
 ADMIN_CSS = {"all": ["crm/admin.css"]}
 
@@ -217,6 +217,37 @@ class ExchangeRateAdmin(ImportMixin, admin.ModelAdmin):
     list_per_page = 100
 
 
+@admin.register(ExportLog)
+class ExportLogAdmin(admin.ModelAdmin):
+    """Read-only: who exported what, when, how many rows."""
+
+    list_display = ["exported_at", "user", "source", "what", "file_format", "rows"]
+    list_filter = ["source", "file_format"]
+    search_fields = ["what", "user__username"]
+    list_select_related = ["user"]
+    readonly_fields = [
+        "exported_at",
+        "user",
+        "source",
+        "what",
+        "file_format",
+        "rows",
+        "query",
+    ]
+    fields = readonly_fields
+    date_hierarchy = "exported_at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # An audit trail: only a superuser prunes it.
+        return request.user.is_superuser
+
+
 @admin.register(ImportBatch)
 class ImportBatchAdmin(admin.ModelAdmin):
     """Who imported what, when, from which file, and what came of it."""
@@ -301,7 +332,10 @@ class ImportBatchAdmin(admin.ModelAdmin):
 
     def report_view(self, request, batch_id: int):
         batch = get_object_or_404(ImportBatch, pk=batch_id)
-        if not self.has_view_permission(request, batch) or not batch.report:
+        # The error report repeats the uploaded rows: only their uploader (or
+        # a superuser) downloads it, never other readers of the import log.
+        mine = batch.user_id == request.user.pk or request.user.is_superuser
+        if not mine or not batch.report:
             raise Http404
         return FileResponse(
             batch.report.open("rb"),

@@ -255,6 +255,13 @@ class ImportBatch(models.Model):
         ordering = ["-created_at"]
         verbose_name = _("import batch")
         verbose_name_plural = _("import batches")
+        # Import and export are granted apart from add/change/view: a Viewer
+        # reads every list but takes no data out; a role may edit records by
+        # hand without loading spreadsheets.
+        permissions = [
+            ("import_data", _("Can import data from files")),
+            ("export_data", _("Can export data (lists and report downloads)")),
+        ]
 
     def __str__(self) -> str:
         return f"{self.file_name} ({self.resource}, {self.created_at:%Y-%m-%d %H:%M})"
@@ -264,6 +271,47 @@ class ImportBatch(models.Model):
         if not self.rows_total:
             return 100 if self.status == self.Status.DONE else 0
         return min(100, round(100 * self.rows_done / self.rows_total))
+
+
+class ExportLog(models.Model):
+    """Who took which data out, when, in what format, and how many rows."""
+
+    class Source(models.TextChoices):
+        LIST = "list", _("Admin list (Export)")
+        REPORT = "report", _("Report download")
+
+    exported_at = models.DateTimeField(_("exported at"), auto_now_add=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="export_logs",
+    )
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices)
+    what = models.CharField(_("what"), max_length=200)
+    file_format = models.CharField(_("format"), max_length=10)
+    rows = models.PositiveIntegerField(_("rows"), default=0)
+    query = models.CharField(_("filters"), max_length=1000, blank=True)
+
+    class Meta:
+        ordering = ["-exported_at"]
+        verbose_name = _("export")
+        verbose_name_plural = _("export log")
+
+    def __str__(self) -> str:
+        return f"{self.what} ({self.file_format}, {self.rows})"
+
+    @classmethod
+    def record(cls, *, request, source: str, what: str, file_format: str, rows: int):
+        return cls.objects.create(
+            user=request.user if request.user.is_authenticated else None,
+            source=source,
+            what=str(what)[:200],
+            file_format=file_format[:10],
+            rows=rows,
+            query=request.META.get("QUERY_STRING", "")[:1000],
+        )
 
 
 class WorkerHeartbeat(models.Model):

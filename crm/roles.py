@@ -17,6 +17,9 @@ FINANCE = "Finance"
 VIEWER = "Viewer"
 ADMINISTRATOR = "Administrator"
 
+IMPORT_PERMISSION = "crm.import_data"
+EXPORT_PERMISSION = "crm.export_data"
+
 DOMAIN_APPS = ("crm", "partners", "pledges", "reports")
 VIEW = ("view",)
 EDIT = ("view", "add", "change")
@@ -37,6 +40,7 @@ ROLES: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {
         ("pledges", "pledge", EDIT),
         ("reports", "meeting", EDIT),
         ("reports", "*", ("print",)),
+        ("crm", "importbatch", ("import_data", "export_data")),
     ],
     FINANCE: [
         *[(app, "*", VIEW) for app in DOMAIN_APPS],
@@ -44,7 +48,9 @@ ROLES: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {
         ("pledges", "payment", ALL),
         ("pledges", "installment", ALL),
         ("crm", "exchangerate", ALL),
+        ("crm", "importbatch", ("import_data", "export_data")),
     ],
+    # Reads every list and record; no import, export or print.
     VIEWER: [(app, "*", VIEW) for app in DOMAIN_APPS],
     ADMINISTRATOR: [
         *[(app, "*", ("*",)) for app in DOMAIN_APPS],
@@ -53,9 +59,14 @@ ROLES: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {
 }
 
 DESCRIPTIONS = {
-    TASK_FORCE: _("Partners, contacts, engagements, follow-ups, pledges; prints"),
-    FINANCE: _("Payments, installments and exchange rates; reads the rest"),
-    VIEWER: _("Reads everything, changes nothing"),
+    TASK_FORCE: _(
+        "Partners, contacts, engagements, follow-ups, pledges; imports, exports "
+        "and prints"
+    ),
+    FINANCE: _(
+        "Payments, installments and exchange rates; reads the rest; imports and exports"
+    ),
+    VIEWER: _("Reads everything, changes nothing; no export, no print"),
     ADMINISTRATOR: _("Everything, including user management"),
 }
 

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "import_export",
+    "simple_history",
     "django_filters",
     "crm.apps.CrmConfig",
     "partners.apps.PartnersConfig",
@@ -72,6 +73,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Records the signed-in user on each history row of a change made in a page.
+    "simple_history.middleware.HistoryRequestMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
 ]
@@ -188,6 +191,13 @@ TASKS = {
         "QUEUES": ["default"],
     }
 }
+
+# Largest file the import page accepts, in MB.
+IMPORT_MAX_UPLOAD_MB = int(os.environ.get("IMPORT_MAX_UPLOAD_MB", "200"))
+
+# History pages show old versions; restoring one is not offered, so every
+# change goes through the forms and services (crm/history.py).
+SIMPLE_HISTORY_REVERT_DISABLED = True
 
 # ITU reference figures used where the database holds no value for a year.
 ITU_CONTRIBUTORY_UNIT_CHF = 318_000

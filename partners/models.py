@@ -13,6 +13,7 @@ from django.db.models import ProtectedError
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from crm.models import Country, import_batch_field
 from partners.managers import (
@@ -182,6 +183,8 @@ class Partner(models.Model):
 
     objects = PartnerQuerySet.as_manager()
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["name"]
         constraints = [
@@ -340,6 +343,8 @@ class Membership(models.Model):
     arrears_as_of = models.DateField(_("arrears as of"), null=True, blank=True)
 
     objects = MembershipQuerySet.as_manager()
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["partner__name", "type", "sector"]
@@ -519,6 +524,8 @@ class Contact(models.Model):
 
     objects = ContactQuerySet.as_manager()
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["last_name", "first_name"]
         verbose_name = _("contact")
@@ -571,6 +578,8 @@ class Affiliation(models.Model):
     start_date = models.DateField(_("from"), null=True, blank=True)
     end_date = models.DateField(_("until"), null=True, blank=True)
     import_batch = import_batch_field()
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["-is_primary", "end_date", "-start_date"]
@@ -699,6 +708,8 @@ class Engagement(models.Model):
 
     objects = EngagementQuerySet.as_manager()
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["-date", "-created_at"]
         verbose_name = _("engagement")
@@ -756,6 +767,8 @@ class FollowUp(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     objects = FollowUpQuerySet.as_manager()
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["due_date"]

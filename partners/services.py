@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from partners.models import Engagement, FollowUp, Partner
+from partners.models import Contact, Engagement, FollowUp, Partner
 
 FOLLOWUP_DUE_DAYS = 14
 
@@ -126,4 +126,43 @@ def partner_deactivate(*, partner: Partner) -> bool:
     partner.is_active = False
     partner.full_clean()
     partner.save(update_fields=["is_active", "updated_at"])
+    return True
+
+
+ANONYMISED_FIELDS = {
+    "title": "",
+    "first_name": "",
+    "job_title": "",
+    "email": "",
+    "phone": "",
+    "languages": "",
+    "notes": "",
+}
+
+
+@transaction.atomic
+def contact_anonymise(*, contact: Contact) -> bool:
+    """Remove a contact's personal data on request; False if done already.
+
+    The contact row stays, renamed "Anonymised contact N" and marked do not
+    contact, so engagements keep their link and their counts. Every earlier
+    version in the history is scrubbed the same way. Free text elsewhere (an
+    engagement's summary, a brief already printed) is not searched.
+    """
+    name = _("Anonymised contact %(pk)s") % {"pk": contact.pk}
+    contact = Contact.objects.select_for_update().get(pk=contact.pk)
+    if (
+        contact.last_name == name
+        and contact.do_not_contact
+        and not any(getattr(contact, field) for field in ANONYMISED_FIELDS)
+    ):
+        return False
+    for field, value in ANONYMISED_FIELDS.items():
+        setattr(contact, field, value)
+    contact.last_name = name
+    contact.do_not_contact = True
+    contact.full_clean()
+    contact.history.update(last_name=name, do_not_contact=True, **ANONYMISED_FIELDS)
+    contact._change_reason = "anonymised on request"
+    contact.save()
     return True

@@ -28,6 +28,7 @@ from django.utils.translation import ngettext
 
 from crm.admin import ADMIN_CSS, YearListFilter
 from crm.admin_site import Panel
+from crm.history import HistoryAdmin
 from crm.imports.admin import ImportMixin
 from partners.admin import PartnerAdmin as BasePartnerAdmin
 from partners.admin import SelectedObjectFilter, titled
@@ -284,7 +285,7 @@ class PaymentInline(admin.TabularInline):
 
 
 @admin.register(Pledge)
-class PledgeAdmin(ImportMixin, admin.ModelAdmin):
+class PledgeAdmin(ImportMixin, HistoryAdmin):
     import_resources = ("pledges", "fts")
     form = PledgeForm
     list_display = [
@@ -679,7 +680,7 @@ class PledgeAdmin(ImportMixin, admin.ModelAdmin):
 
 
 @admin.register(Installment)
-class InstallmentAdmin(admin.ModelAdmin):
+class InstallmentAdmin(HistoryAdmin):
     list_display = [
         "due_date",
         "pledge",
@@ -744,7 +745,7 @@ class InstallmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(Payment)
-class PaymentAdmin(ImportMixin, admin.ModelAdmin):
+class PaymentAdmin(ImportMixin, HistoryAdmin):
     import_resources = ("payments",)
     form = PaymentForm
     list_display = [
@@ -1011,8 +1012,8 @@ class PartnerAdmin(BasePartnerAdmin):
     class Media:
         css = {"all": ["pledges/admin.css"]}
 
-    def get_queryset(self, request):
-        return with_pledge_rollups(super().get_queryset(request))
+    def annotate_rows(self, request, queryset):
+        return with_pledge_rollups(super().annotate_rows(request, queryset))
 
     def get_list_display(self, request):
         return [

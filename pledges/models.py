@@ -20,6 +20,7 @@ from django.db.models import Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from crm.lib.currencies import validate_currency
 from crm.lib.money import MissingExchangeRate, convert, quantize, to_chf
@@ -292,6 +293,8 @@ class Pledge(models.Model):
 
     objects = PledgeQuerySet.as_manager()
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["-pledged_on", "-created_at"]
         constraints = [
@@ -543,6 +546,8 @@ class Installment(models.Model):
 
     objects = InstallmentQuerySet.as_manager()
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["pledge", "due_date", "pk"]
         constraints = [
@@ -632,6 +637,8 @@ class Payment(models.Model):
     import_batch = import_batch_field()
 
     objects = PaymentQuerySet.as_manager()
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["-received_on", "-pk"]

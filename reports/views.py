@@ -4,8 +4,7 @@
 wrapped in ``admin.site.admin_view`` (staff only, login redirect) and
 rendered with ``admin.site.each_context`` so the admin's header, sidebar and
 breadcrumbs show. Each report needs the view permission of the records it
-counts. Downloads are allowed to whoever may see the page (exports get their
-own permission later).
+counts. Downloads also need the export permission (``crm.export_data``).
 """
 
 from __future__ import annotations
@@ -22,6 +21,8 @@ from django.utils.functional import Promise
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
+from crm.models import ExportLog
+from crm.roles import EXPORT_PERMISSION
 from partners.models import Engagement, FollowUp, Membership
 from pledges.models import Pledge
 from reports import exports, filters, reporting
@@ -150,6 +151,10 @@ def reports_for(user) -> list[ReportSpec]:
     return [spec for spec in REPORTS if spec.allowed(user)]
 
 
+def can_export(user) -> bool:
+    return user.has_perm(EXPORT_PERMISSION)
+
+
 def _spec(request: HttpRequest, slug: str) -> ReportSpec:
     spec = BY_SLUG.get(slug)
     if spec is None:
@@ -206,15 +211,18 @@ def report_page(request: HttpRequest, slug: str) -> TemplateResponse:
             xlsx_url=download("xlsx"),
             pdf_url=download("pdf"),
             reset_url=reverse("reports_dashboard", args=[slug]),
+            can_export=can_export(request.user),
         ),
     )
 
 
 def report_download(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
     spec = _spec(request, slug)
+    if not can_export(request.user):
+        raise PermissionDenied
     _filterset, report = spec.run(request)
+    key = request.GET.get("table") or None
     if fmt == "csv":
-        key = request.GET.get("table") or None
         try:
             filename, content_type, content = exports.report_csv(report, key)
         except KeyError:
@@ -225,6 +233,14 @@ def report_download(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
         filename, content_type, content = exports.report_pdf(report, user=request.user)
     else:
         raise Http404
+    tables = [t for t in report.tables if fmt != "csv" or not key or t.key == key]
+    ExportLog.record(
+        request=request,
+        source=ExportLog.Source.REPORT,
+        what=f"{report.title}" + (f" ({key})" if fmt == "csv" and key else ""),
+        file_format=fmt,
+        rows=sum(len(t.rows) for t in tables),
+    )
     response = HttpResponse(content, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

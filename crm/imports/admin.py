@@ -8,6 +8,7 @@ background task; the import batch page then shows their progress.
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
@@ -27,10 +28,11 @@ from crm.imports.services import (
     batch_run,
     estimate_rows,
 )
-from crm.models import ImportBatch
+from crm.lib.tabular import TableError, check_upload
+from crm.models import ExportLog, ImportBatch
+from crm.roles import EXPORT_PERMISSION, IMPORT_PERMISSION
 
 PREVIEW_ROWS = 300
-MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 
 
 class ImportOptionsForm(forms.Form):
@@ -87,11 +89,18 @@ class ImportUploadForm(ImportOptionsForm):
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        if upload.size > MAX_UPLOAD_BYTES:
+        limit = settings.IMPORT_MAX_UPLOAD_MB
+        if upload.size > limit * 2**20:
             raise forms.ValidationError(
-                _("The file is larger than %(mb)d MB.")
-                % {"mb": MAX_UPLOAD_BYTES // 2**20}
+                _("The file is larger than %(mb)d MB.") % {"mb": limit}
             )
+        # The type is read from the content, never from the name.
+        try:
+            check_upload(upload.read(), upload.name or "")
+        except TableError as error:
+            raise forms.ValidationError(str(error)) from None
+        finally:
+            upload.seek(0)
         return upload
 
 
@@ -112,7 +121,27 @@ class ImportMixin(ExportMixin):
     import_export_change_list_template = "imports/change_list.html"
 
     def has_import_permission(self, request) -> bool:
-        return self.has_add_permission(request) and self.has_change_permission(request)
+        return (
+            request.user.has_perm(IMPORT_PERMISSION)
+            and self.has_add_permission(request)
+            and self.has_change_permission(request)
+        )
+
+    def get_export_data(self, file_format, request, queryset, **kwargs):
+        data = super().get_export_data(file_format, request, queryset, **kwargs)
+        ExportLog.record(
+            request=request,
+            source=ExportLog.Source.LIST,
+            what=self.model._meta.verbose_name_plural,
+            file_format=file_format.get_title(),
+            rows=queryset.count(),
+        )
+        return data
+
+    def has_export_permission(self, request) -> bool:
+        return request.user.has_perm(EXPORT_PERMISSION) and self.has_view_permission(
+            request
+        )
 
     def get_urls(self):
         opts = self.model._meta

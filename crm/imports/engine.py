@@ -27,6 +27,7 @@ from django.db import connections, router, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm.imports.history import batch_record_history
 from crm.lib.parse import ParseError
 from crm.lib.tabular import Formula, Row, TableError, match_headers, read_table
 
@@ -325,6 +326,7 @@ def run_import(
     try:
         # One transaction; rows are planned and written a chunk at a time so
         # memory stays flat, and a file with an error is rolled back whole.
+        started = timezone.now()
         with transaction.atomic():
             for start in range(0, total, CHUNK):
                 stop = min(start + CHUNK, total)
@@ -346,6 +348,8 @@ def run_import(
                     progress(stop, total)
             if options.dry_run or (failed and not options.valid_rows_only):
                 raise _Abort
+            if batch is not None and batch.pk is not None:
+                batch_record_history(batch=batch, started=started)
     except _Abort:
         pass
     except (ValidationError, RowError) as error:

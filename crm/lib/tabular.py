@@ -143,6 +143,29 @@ def read_table(
     return _read_text(text, encoding, delimiter, hints, max_cell_chars)
 
 
+def check_upload(data: bytes, filename: str) -> str:
+    """The kind of an uploaded file by its content; TableError if not a table.
+
+    An XLSX must be a ZIP holding the OOXML spreadsheet content types; any
+    other file must read as text (CSV or TSV). The name's extension decides
+    nothing except between CSV and TSV.
+    """
+    if not data:
+        raise TableError(_("The file is empty."))
+    kind = _detect_format(data, filename, None)
+    if kind == "xlsx":
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                types = archive.read("[Content_Types].xml")
+        except (zipfile.BadZipFile, KeyError, OSError) as error:
+            raise TableError(_("The file is not an Excel (.xlsx) workbook.")) from error
+        if b"spreadsheetml" not in types:
+            raise TableError(_("The file is not an Excel (.xlsx) workbook."))
+        return kind
+    _decode(data[: 64 * 1024])
+    return kind
+
+
 def _detect_format(data: bytes, filename: str, format: str | None) -> str:
     extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     is_zip = data.startswith(b"PK\x03\x04")

@@ -4,6 +4,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from crm.imports import services
+from crm.lib.tabular import check_upload
 from crm.models import ImportBatch
 from pledges.models import Pledge
 from tests.imports.conftest import DATA
@@ -165,3 +166,54 @@ def test_staff_without_add_permission_sees_no_import(client, staff_user, world):
     client.force_login(staff_user)
     page = client.get(reverse("admin:pledges_pledge_import"))
     assert page.status_code == 403
+
+
+def test_the_error_report_downloads_for_its_uploader_only(
+    admin_client, client, staff_user, world
+):
+    upload(
+        admin_client,
+        "admin:pledges_pledge_import",
+        b"Donor,Amount,Currency,Date\nNobody,100,CHF,31.02.2024\n",
+        resource="pledges",
+    )
+    batch = ImportBatch.objects.get()
+    client.force_login(staff_user)  # may view the import log
+    address = reverse("admin:crm_importbatch_report", args=[batch.pk])
+
+    assert (
+        client.get(reverse("admin:crm_importbatch_change", args=[batch.pk])).status_code
+        == 200
+    )
+    assert client.get(address).status_code == 404
+
+
+def test_the_upload_is_checked_by_content_not_by_name(admin_client, world, settings):
+    png = (DATA / "image_renamed.csv").read_bytes()
+    fake_xlsx = b"PK\x03\x04" + b"\x00" * 100
+
+    for content, name in ((png, "donors.csv"), (fake_xlsx, "donors.xlsx")):
+        page = upload(
+            admin_client,
+            "admin:pledges_pledge_import",
+            content,
+            name,
+            resource="pledges",
+        )
+        assert page.status_code == 200
+        assert "file" in page.context["form"].errors, name
+    assert not ImportBatch.objects.exists()
+
+    settings.IMPORT_MAX_UPLOAD_MB = 0
+    page = upload(
+        admin_client,
+        "admin:pledges_pledge_import",
+        b"Donor,Amount\nX,1\n",
+        resource="pledges",
+    )
+    assert "larger than 0 MB" in str(page.context["form"].errors["file"])
+
+
+def test_a_real_workbook_passes_the_upload_check():
+    data = (DATA / "imports_pledges_multisheet.xlsx").read_bytes()
+    assert check_upload(data, "anything.csv") == "xlsx"

@@ -629,7 +629,7 @@ def test_staff_without_permission_do_not_see_confidential_engagements(
     assert "Secret pledge talk" not in timeline
     assert "Open briefing" in timeline
     assert "Secret task" not in followups.content.decode()
-    assert page.status_code == 302  # "does not exist", back to the index
+    assert page.status_code == 404
 
 
 def test_superuser_sees_confidential_engagements(admin_client, confidential):
@@ -1141,3 +1141,26 @@ def test_a_mistyped_class_of_contribution_is_refused_with_its_value(admin_client
     assert response.status_code == 200
     errors = response.context["adminform"].form.errors["contribution_class"]
     assert "Class 0.3 is not a class of contribution" in errors[0]
+
+
+def test_the_partner_list_sorts_by_last_engagement_and_shows_each_page_figures(
+    admin_client,
+):
+    from tests.factories import EngagementFactory, PartnerFactory
+
+    # Alphabetical order would put Apex first: only the sort can put it last.
+    apex, zenith = PartnerFactory(name="Apex Ltd"), PartnerFactory(name="Zenith Ltd")
+    EngagementFactory(partners=[apex], date=dt.date(2024, 1, 5))
+    EngagementFactory(partners=[zenith], date=dt.date(2026, 3, 9))
+    columns = admin_client.get("/admin/partners/partner/").context["cl"].list_display
+    column = columns.index("last_engagement")
+    response = admin_client.get(f"/admin/partners/partner/?o=-{column}")
+    assert response.status_code == 200
+    names = [p.name for p in response.context["cl"].result_list]
+    assert names.index("Zenith Ltd") < names.index("Apex Ltd")
+    assert response.context["cl"].result_list[0].last_engagement_on == dt.date(
+        2026, 3, 9
+    )
+    unsorted = admin_client.get("/admin/partners/partner/").context["cl"]
+    figures = {p.name: p.last_engagement_on for p in unsorted.result_list}
+    assert figures["Apex Ltd"] == dt.date(2024, 1, 5)

@@ -8,8 +8,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from partners.models import Engagement, FollowUp
+from partners.models import Contact, Engagement, FollowUp
 from partners.services import (
+    contact_anonymise,
     engagement_initial,
     engagement_log,
     followup_complete,
@@ -18,6 +19,7 @@ from partners.services import (
 )
 from tests.factories import (
     ContactFactory,
+    EngagementFactory,
     FollowUpFactory,
     PartnerFactory,
     UserFactory,
@@ -143,3 +145,51 @@ def test_it_deactivates_a_partner_once():
 
     partner.refresh_from_db()
     assert partner.is_active is False
+
+
+def test_it_anonymises_a_contact_and_keeps_the_engagements():
+    contact = ContactFactory(
+        first_name="Amina",
+        last_name="Diallo",
+        email="amina@example.org",
+        phone="+41 22 000 00 00",
+        notes="Prefers French",
+        languages="French",
+    )
+    contact.last_name = "Diallo-Ba"
+    contact.save()
+    engagement = EngagementFactory(contacts=[contact])
+
+    assert contact_anonymise(contact=contact) is True
+    assert contact_anonymise(contact=contact) is False
+
+    contact = Contact.objects.get(pk=contact.pk)
+    assert str(contact) == f"Anonymised contact {contact.pk}"
+    assert (contact.email, contact.phone, contact.notes, contact.languages) == (
+        "",
+        "",
+        "",
+        "",
+    )
+    assert contact.do_not_contact
+    assert list(contact.engagements.all()) == [engagement]
+    for version in contact.history.all():
+        assert version.first_name == ""
+        assert version.email == ""
+        assert "Diallo" not in version.last_name
+    assert contact.history.first().history_change_reason == "anonymised on request"
+
+
+def test_the_anonymise_action_of_the_contact_list(admin_client):
+    contact = ContactFactory(last_name="Okafor", email="okafor@example.org")
+    response = admin_client.post(
+        "/admin/partners/contact/",
+        {"action": "anonymise", "_selected_action": [contact.pk]},
+        follow=True,
+    )
+    assert "1 contact anonymised." in response.content.decode()
+    contact.refresh_from_db()
+    assert (contact.last_name, contact.email) == (
+        f"Anonymised contact {contact.pk}",
+        "",
+    )

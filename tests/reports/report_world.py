@@ -64,8 +64,10 @@ class World:
     followups: dict
 
 
-def report_user(username: str, *, confidential: bool = False, apps=None):
-    """Staff with the view permissions of ``apps`` (and maybe confidential)."""
+def report_user(
+    username: str, *, confidential: bool = False, apps=None, export: bool = True
+):
+    """Staff with the view permissions of ``apps``, export, maybe confidential."""
     user = UserFactory(username=username, is_staff=True)
     perms = Permission.objects.filter(
         content_type__app_label__in=apps or ["partners", "pledges", "crm"],
@@ -75,6 +77,8 @@ def report_user(username: str, *, confidential: bool = False, apps=None):
         perms = perms | Permission.objects.filter(
             codename="view_confidential_engagement"
         )
+    if export:
+        perms = perms | Permission.objects.filter(codename="export_data")
     user.user_permissions.set(perms)
     return type(user).objects.get(pk=user.pk)  # fresh permission cache
 
