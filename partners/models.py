@@ -83,6 +83,13 @@ def format_class(value: Decimal | None) -> str:
     return _VULGAR.get(fraction, f"{fraction.numerator}/{fraction.denominator}")
 
 
+def period_error(start, end, message: str) -> str | None:
+    """``message`` filled with both dates when ``end`` comes before ``start``."""
+    if start and end and end < start:
+        return message % {"end": end, "start": start}
+    return None
+
+
 class Tag(models.Model):
     name = models.CharField(_("name"), max_length=60, unique=True)
 
@@ -388,10 +395,13 @@ class Membership(models.Model):
 
     def clean(self) -> None:
         errors: dict[str, str] = {}
-        if self.end_date and self.start_date and self.end_date < self.start_date:
-            errors["end_date"] = _(
-                "The membership ends (%(end)s) before it starts (%(start)s)."
-            ) % {"end": self.end_date, "start": self.start_date}
+        error = period_error(
+            self.start_date,
+            self.end_date,
+            _("The membership ends (%(end)s) before it starts (%(start)s)."),
+        )
+        if error:
+            errors["end_date"] = error
         if self.type == self.Type.MEMBER_STATE and self.sector:
             errors["sector"] = _("A Member State belongs to no single sector.")
         if (
@@ -594,15 +604,13 @@ class Affiliation(models.Model):
         return self.end_date is None or self.end_date >= timezone.localdate()
 
     def clean(self) -> None:
-        if self.start_date and self.end_date and self.end_date < self.start_date:
-            raise ValidationError(
-                {
-                    "end_date": _(
-                        "The affiliation ends (%(end)s) before it starts (%(start)s)."
-                    )
-                    % {"end": self.end_date, "start": self.start_date}
-                }
-            )
+        error = period_error(
+            self.start_date,
+            self.end_date,
+            _("The affiliation ends (%(end)s) before it starts (%(start)s)."),
+        )
+        if error:
+            raise ValidationError({"end_date": error})
 
 
 class Event(models.Model):
@@ -640,15 +648,13 @@ class Event(models.Model):
         return f"{self.name} ({self.start_date:%Y})"
 
     def clean(self) -> None:
-        if self.end_date and self.start_date and self.end_date < self.start_date:
-            raise ValidationError(
-                {
-                    "end_date": _(
-                        "The event ends (%(end)s) before it starts (%(start)s)."
-                    )
-                    % {"end": self.end_date, "start": self.start_date}
-                }
-            )
+        error = period_error(
+            self.start_date,
+            self.end_date,
+            _("The event ends (%(end)s) before it starts (%(start)s)."),
+        )
+        if error:
+            raise ValidationError({"end_date": error})
 
 
 class Engagement(models.Model):
