@@ -7,6 +7,7 @@ on). With DEBUG off the project refuses to start without a real SECRET_KEY.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -47,6 +48,8 @@ if DEBUG:
     ALLOWED_HOSTS += ["testserver"]
 
 INSTALLED_APPS = [
+    # First, so its admin/base_site.html (the "Two-factor login" link) wins.
+    "accounts.apps.AccountsConfig",
     "crm.apps.CRMAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -62,6 +65,10 @@ INSTALLED_APPS = [
     "pledges.apps.PledgesConfig",
     "reports.apps.ReportsConfig",
     "django_tasks_db",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -71,11 +78,17 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): signed in with a second factor this session.
+    "django_otp.middleware.OTPMiddleware",
+    # Sends a signed-in user who owes a second factor to the code page.
+    "accounts.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # Records the signed-in user on each history row of a change made in a page.
     "simple_history.middleware.HistoryRequestMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Last: turns a locked-out sign-in into the "too many attempts" page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 if not DEBUG:
@@ -111,6 +124,42 @@ DATABASES = {
 }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Sign-in. Axes counts failed sign-ins and refuses further attempts for a
+# while once there are too many; it needs the request, so sign-in goes through
+# the login page (tests use force_login, or pass request= to authenticate).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(
+    minutes=int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15"))
+)
+# A username is locked from the address that failed, so one office behind a
+# shared address is not locked out by one person's typos, and nobody can lock
+# a colleague out from elsewhere.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False
+# Behind a reverse proxy, the number of proxies in front of the application:
+# the client's address is then read from X-Forwarded-For.
+if os.environ.get("LOGIN_PROXY_COUNT"):
+    AXES_IPWARE_PROXY_COUNT = int(os.environ["LOGIN_PROXY_COUNT"])
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+
+# Two-factor sign-in (TOTP: an authenticator app's six-digit codes, plus
+# single-use backup codes). Anyone may turn it on for their account; with
+# OTP_REQUIRED_FOR_STAFF every staff user must set it up at their next
+# sign-in before reaching the admin.
+OTP_REQUIRED_FOR_STAFF = envbool("OTP_REQUIRED_FOR_STAFF")
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "Partner CRM")
+# Device admin pages would show the secret keys: administrators reset a
+# user's second factor from the user list instead.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": f"django.contrib.auth.password_validation.{name}"}

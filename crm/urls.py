@@ -8,5 +8,6 @@ urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("health/", health, name="health"),
     path("admin/reports/dashboards/", include("reports.urls")),
+    path("admin/account/two-factor/", include("accounts.urls")),
     path("admin/", admin.site.urls),
 ]
