@@ -4,3 +4,7 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm.settings")
 application = get_wsgi_application()
+
+from crm.serving import refuse_debug_outside_runserver  # noqa: E402
+
+refuse_debug_outside_runserver()
