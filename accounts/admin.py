@@ -45,7 +45,6 @@ def locked_attempts():
 class UserAdmin(auth_admin.UserAdmin):
     list_display = [
         *auth_admin.UserAdmin.list_display,
-        "is_active",
         "two_factor",
         "sign_in_paused",
         "last_login",

@@ -1,3 +1,4 @@
+from axes.apps import AppConfig as AxesAppConfig
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -16,3 +17,9 @@ class AccountsConfig(AppConfig):
         user_logged_in.connect(
             twofactor.remember_state_at_login, dispatch_uid="accounts-2fa-state"
         )
+
+
+class SignInRecordsConfig(AxesAppConfig):
+    """django-axes, under a name the task force recognises in the admin."""
+
+    verbose_name = _("Sign-in records")

@@ -68,7 +68,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
-    "axes",
+    "accounts.apps.SignInRecordsConfig",  # django-axes
 ]
 
 MIDDLEWARE = [
