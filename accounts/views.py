@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import logging
+from urllib.parse import urlencode
 
 import django_otp
 import segno
@@ -51,6 +52,10 @@ def _next_url(request: HttpRequest) -> str:
     ):
         return candidate
     return reverse("admin:index")
+
+
+def _with_next(url_name: str, next_url: str) -> str:
+    return f"{reverse(url_name)}?{urlencode({'next': next_url})}"
 
 
 def _throttle_message(device) -> str | None:
@@ -98,7 +103,7 @@ def verify(request: HttpRequest) -> HttpResponse:
         # Reset by an administrator since this session began.
         twofactor.remember_state(request, user)
         if twofactor.is_required(user):
-            return redirect(f"{reverse('accounts:setup')}?next={next_url}")
+            return redirect(_with_next("accounts:setup", next_url))
         return redirect(next_url)
     if user.is_verified():
         return redirect(next_url)
@@ -172,9 +177,10 @@ def _grouped(secret: str) -> str:
 def setup(request: HttpRequest) -> HttpResponse:
     """Link an authenticator app: scan the QR code, confirm with a code."""
     user = request.user
-    if twofactor.state(request) == twofactor.HAS_DEVICE and not user.is_verified():
+    if not user.is_verified() and twofactor.has_device(user):
         # Replacing an app needs the current one (or a backup code) first.
-        return redirect(f"{reverse('accounts:verify')}?next={request.path}")
+        twofactor.remember_state(request, user)
+        return redirect(_with_next("accounts:verify", request.path))
     next_url = _next_url(request)
     device = twofactor.pending_app_device(user)
     form = CodeForm(request.POST or None)
@@ -186,7 +192,7 @@ def setup(request: HttpRequest) -> HttpResponse:
             request.session[SESSION_NEW_CODES] = codes
             log.info("Two-factor sign-in set up for user %s", user.get_username())
             messages.success(request, _("Two-factor sign-in is on for your account."))
-            return redirect(f"{reverse('accounts:backup_codes')}?next={next_url}")
+            return redirect(_with_next("accounts:backup_codes", next_url))
         error = _wrong_code(
             device,
             _(

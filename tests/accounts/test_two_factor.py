@@ -276,3 +276,24 @@ def test_the_verify_step_follows_a_reset_when_not_required(client, settings, ali
     response = client.get(f"{VERIFY}?next={LIST}")
     assert response["Location"] == LIST
     assert client.get(LIST).status_code == 200
+
+
+def test_an_older_session_cannot_replace_an_app_linked_since(client, alice):
+    sign_in(client)
+    assert client.get(LIST).status_code == 200
+    # Alice links her phone from another browser meanwhile.
+    TOTPDevice.objects.create(user=alice, name="phone", confirmed=True)
+    response = client.get(SETUP)
+    assert response["Location"].startswith(VERIFY)
+    assert client.get(LIST)["Location"].startswith(VERIFY)
+
+
+def test_the_page_asked_for_survives_the_code_step(client, alice_app):
+    device, _codes = alice_app
+    sign_in(client)
+    wanted = "/admin/partners/partner/?category__exact=government&o=1"
+    response = client.get(wanted)
+    assert response["Location"].startswith(VERIFY)
+    page = client.get(response["Location"])
+    response = enter(client, code_for(device), next_url=page.context["next"])
+    assert response["Location"] == wanted
