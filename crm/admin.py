@@ -219,7 +219,10 @@ class ExchangeRateAdmin(ImportMixin, admin.ModelAdmin):
 
 @admin.register(ExportLog)
 class ExportLogAdmin(admin.ModelAdmin):
-    """Read-only: who exported what, when, how many rows."""
+    """Read-only: who exported what, when, how many rows.
+
+    An audit record: only Administrators hold "view export" (``crm.roles``).
+    """
 
     list_display = ["exported_at", "user", "source", "what", "file_format", "rows"]
     list_filter = ["source", "file_format"]

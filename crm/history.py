@@ -6,15 +6,58 @@ engagement and its follow-ups, through ``get_queryset``) has no history page
 for them: 404, as for a record that never existed. Reverting is off
 (``SIMPLE_HISTORY_REVERT_DISABLED``): an old version is read, not restored,
 so every change still goes through the forms and services.
+
+A model whose history keeps many-to-many links (``m2m_fields``: an
+engagement's partners, contacts and staff) would get a version for the save
+and one more for each list of links the form then sets, a removal and an
+addition apart. Saved from the admin, it gets one version instead, written
+once the links are saved: one line on the History page per save, with every
+field and list of links that changed.
 """
 
 from __future__ import annotations
 
+from django.db import models
 from django.http import Http404
 from simple_history.admin import SimpleHistoryAdmin
 
 
+def history_record_version(*, instance: models.Model, user, created: bool) -> None:
+    """Write one history version of ``instance`` with its links as they are now."""
+    history = type(instance).history
+    (version,) = history.bulk_history_create(
+        [instance], update=not created, default_user=user, default_change_reason=None
+    )
+    for field in history.model._history_m2m_fields:
+        links = getattr(history.model, field.name).model
+        through = field.remote_field.through
+        rows = through.objects.filter(**{field.m2m_field_name(): instance.pk})
+        links.objects.bulk_create(
+            links(
+                history=version,
+                **{f.attname: getattr(row, f.attname) for f in through._meta.fields},
+            )
+            for row in rows
+        )
+
+
 class HistoryAdmin(SimpleHistoryAdmin):
+    def _keeps_links(self) -> bool:
+        return bool(self.model.history.model._history_m2m_fields)
+
+    def save_model(self, request, obj, form, change):
+        if self._keeps_links():
+            # Written by save_related, once the links are saved too.
+            obj.skip_history_when_saving = True
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        obj = form.instance
+        if getattr(obj, "skip_history_when_saving", False):
+            del obj.skip_history_when_saving
+            history_record_version(instance=obj, user=request.user, created=not change)
+
     def _visible(self, request, object_id) -> bool:
         pk_name = self.model._meta.pk.attname
         return self.get_queryset(request).filter(**{pk_name: object_id}).exists()

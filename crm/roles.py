@@ -20,6 +20,11 @@ ADMINISTRATOR = "Administrator"
 IMPORT_PERMISSION = "crm.import_data"
 EXPORT_PERMISSION = "crm.export_data"
 
+# Who printed and who exported what is an audit record: only Administrators
+# read everyone's entries. Whoever may print still sees their own prints, to
+# fetch background packs (``PrintLogAdmin``).
+AUDIT_LOG_PERMISSIONS = ("view_printlog", "view_exportlog")
+
 DOMAIN_APPS = ("crm", "partners", "pledges", "reports")
 VIEW = ("view",)
 EDIT = ("view", "add", "change")
@@ -50,11 +55,15 @@ ROLES: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {
         ("crm", "exchangerate", ALL),
         ("crm", "importbatch", ("import_data", "export_data")),
     ],
-    # Reads every list and record; no import, export or print.
+    # Reads every list and record (not the print and export logs); no import,
+    # export or print.
     VIEWER: [(app, "*", VIEW) for app in DOMAIN_APPS],
     ADMINISTRATOR: [
         *[(app, "*", ("*",)) for app in DOMAIN_APPS],
         ("auth", "*", ("*",)),
+        # Sign-in records (django-axes): who signed in or failed, from where;
+        # deleting an access attempt lifts a sign-in pause.
+        ("axes", "*", ("view", "delete")),
     ],
 }
 
@@ -66,7 +75,10 @@ DESCRIPTIONS = {
     FINANCE: _(
         "Payments, installments and exchange rates; reads the rest; imports and exports"
     ),
-    VIEWER: _("Reads everything, changes nothing; no export, no print"),
+    VIEWER: _(
+        "Reads everything but the print and export logs, changes nothing; no "
+        "export, no print"
+    ),
     ADMINISTRATOR: _("Everything, including user management"),
 }
 
@@ -91,11 +103,10 @@ def role_permissions(role: str) -> list[Permission]:
     for rule in ROLES[role]:
         query |= _rule_query(*rule)
     # Confidential engagements are granted per person, never by role.
-    return list(
-        Permission.objects.filter(query).exclude(
-            codename="view_confidential_engagement"
-        )
-    )
+    withheld = ["view_confidential_engagement"]
+    if role != ADMINISTRATOR:
+        withheld += AUDIT_LOG_PERMISSIONS
+    return list(Permission.objects.filter(query).exclude(codename__in=withheld))
 
 
 @transaction.atomic

@@ -714,7 +714,9 @@ class Engagement(models.Model):
 
     objects = EngagementQuerySet.as_manager()
 
-    history = HistoricalRecords()
+    # Who was there is part of the record: each version keeps its partners,
+    # contacts and staff, so the History page shows links added and removed.
+    history = HistoricalRecords(m2m_fields=["partners", "contacts", "staff"])
 
     class Meta:
         ordering = ["-date", "-created_at"]

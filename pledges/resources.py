@@ -659,9 +659,13 @@ class PaymentResource(MoneyRowsMixin, ModelResource):
         for done, result in enumerate(plans, start=1):
             if result.outcome == NEW:
                 payment = result.plan
+                pledge = self.pledge(payment.pledge_id)
+                # A pledge the payment restages was changed by this batch: its
+                # history row is tagged with it (saved only if the stage moves).
+                self.stamp(pledge)
                 created.append(
                     services.pledge_record_payment(
-                        pledge=self.pledge(payment.pledge_id),
+                        pledge=pledge,
                         amount=payment.amount,
                         received_on=payment.received_on,
                         currency=payment.currency,
@@ -673,6 +677,7 @@ class PaymentResource(MoneyRowsMixin, ModelResource):
                 )
             else:
                 payment, _changes = result.plan
+                self.stamp(payment.pledge)
                 services.payment_save(payment=payment)
             if done % 100 == 0:
                 progress(done)

@@ -23,6 +23,7 @@ from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext_lazy as _
 
+from partners.admin import NotFoundMixin
 from partners.models import Contact, Partner
 from reports.models import Meeting, PrintLog
 from reports.services import (
@@ -165,7 +166,10 @@ class MeetingAdmin(admin.ModelAdmin):
 
 
 @admin.register(PrintLog)
-class PrintLogAdmin(admin.ModelAdmin):
+class PrintLogAdmin(NotFoundMixin, admin.ModelAdmin):
+    """Everyone's prints for Administrators ("view print log entry"); for
+    whoever may print, their own. Someone else's entry answers 404."""
+
     list_display = [
         "printed_at",
         "user",

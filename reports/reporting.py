@@ -21,8 +21,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
-from django.contrib.contenttypes.models import ContentType
 from django.db.models import (
     Case,
     CharField,
@@ -41,7 +39,6 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import (
-    Cast,
     Coalesce,
     ExtractYear,
     TruncDate,
@@ -539,9 +536,7 @@ def pipeline_report(
 
     Without a period every pledge counts; with one, the pledges dated in it
     (pledged on, else expected by, else entered). Stage moves come from the
-    admin history (changes of the stage field) and from the date a pledge was
-    declined or withdrawn: the pledge has no stage-change timestamp, so moves
-    made by imports or by payments are not seen.
+    pledges' history, whoever moved them: the admin, an import, a payment.
     """
     today = _today(today)
     selected = Pledge.objects.filter(pk__in=_ids(pledges))
@@ -684,9 +679,8 @@ def pipeline_report(
                 rows=moved_rows,
                 empty=_("No pledge moved stage."),
                 note=_(
-                    "From the admin history and the date declined or withdrawn: "
-                    "pledges have no stage-change date, so stage moves made by "
-                    "imports or by payments are not listed."
+                    "From the pledges' history: changes of stage made in the "
+                    "admin, by imports and by payments."
                 ),
             ),
         ],
@@ -705,21 +699,42 @@ def _quarter_label(value: dt.date | None) -> str:
 
 
 def _moved_stage(selected: QuerySet, today: dt.date) -> list[MovedRow]:
+    """Pledges that moved stage in the 30 days up to ``today``, latest first.
+
+    A move is a version of the pledge whose stage differs from the version
+    before it. A pledge closed in those days whose history does not show it
+    (closed before the history was kept) counts from its closing date.
+    """
     since = today - dt.timedelta(days=MOVED_STAGE_DAYS)
     start = timezone.make_aware(dt.datetime.combine(since, dt.time.min))
-    # Change messages keep field labels untranslated: [{"changed": {"fields":
-    # ["Stage", ...]}}].
-    history = LogEntry.objects.filter(
-        content_type=ContentType.objects.get_for_model(Pledge),
-        object_id=Cast(OuterRef("pk"), CharField()),
-        action_time__gte=start,
-        action_flag__in=[ADDITION, CHANGE],
-        change_message__contains='"Stage"',
-    ).order_by("-action_time")
+    end = timezone.make_aware(
+        dt.datetime.combine(today + dt.timedelta(days=1), dt.time.min)
+    )
+    # The version just before another of the same pledge (ids break ties).
+    before = Pledge.history.filter(id=OuterRef("id")).filter(
+        Q(history_date__lt=OuterRef("history_date"))
+        | Q(
+            history_date=OuterRef("history_date"),
+            history_id__lt=OuterRef("history_id"),
+        )
+    )
+    moves = (
+        Pledge.history.filter(
+            id=OuterRef("pk"), history_date__gte=start, history_date__lt=end
+        )
+        .annotate(
+            stage_before=Subquery(
+                before.order_by("-history_date", "-history_id").values("stage")[:1]
+            )
+        )
+        .filter(stage_before__isnull=False)
+        .exclude(stage_before=F("stage"))
+        .order_by("-history_date", "-history_id")
+    )
     rows = (
         selected.annotate(
-            logged_at=Subquery(history.values("action_time")[:1]),
-            logged_by=Subquery(history.values("user__username")[:1]),
+            logged_at=Subquery(moves.values("history_date")[:1]),
+            logged_by=Subquery(moves.values("history_user__username")[:1]),
         )
         .filter(
             Q(logged_at__isnull=False)

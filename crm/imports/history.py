@@ -8,6 +8,9 @@ row seen for the first time, "~" for one that had history already, the
 batch's user, and the reason "import batch N". Rows saved one by one during
 the import (payments through ``pledges.services``) got their history from the
 signal; they are given the batch's reason and user instead of a second row.
+A model whose history keeps many-to-many links (an engagement's partners,
+contacts and staff) gets them copied beside each row inserted, as
+django-simple-history does for a row it writes itself.
 """
 
 from __future__ import annotations
@@ -83,4 +86,31 @@ def _record(model, batch, started: dt.datetime) -> int:
             f"AND h.history_change_reason = %s)",
             [now, reason, batch.user_id, batch.pk, reason],
         )
-        return cursor.rowcount
+        written = cursor.rowcount
+        for field in history._history_m2m_fields:
+            _record_links(cursor, connection, history, field, now, reason)
+        return written
+
+
+def _record_links(cursor, connection, history, field, now, reason) -> None:
+    """Copy ``field``'s links of the rows just inserted into its history table."""
+    qn = connection.ops.quote_name
+    through = field.remote_field.through
+    links = getattr(history, field.name).model
+    source = qn(through._meta.get_field(field.m2m_field_name()).column)
+    hist_pk = qn(history._meta.get_field(field.model._meta.pk.name).column)
+    version = qn(history._meta.pk.column)
+    pairs = [
+        (qn(links._meta.get_field(f.name).column), qn(f.column))
+        for f in through._meta.concrete_fields
+    ]
+    cursor.execute(
+        f"INSERT INTO {qn(links._meta.db_table)} "
+        f"({', '.join(h for h, _c in pairs)}, "
+        f"{qn(links._meta.get_field('history').column)}) "
+        f"SELECT {', '.join(f'l.{c}' for _h, c in pairs)}, h.{version} "
+        f"FROM {qn(through._meta.db_table)} l "
+        f"JOIN {qn(history._meta.db_table)} h ON h.{hist_pk} = l.{source} "
+        f"WHERE h.history_date = %s AND h.history_change_reason = %s",
+        [now, reason],
+    )

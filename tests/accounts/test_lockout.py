@@ -7,9 +7,11 @@ from datetime import timedelta
 import pytest
 from axes.models import AccessAttempt, AccessFailureLog
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.test import Client
 from django.utils import timezone
 
+from crm.roles import ADMINISTRATOR, TASK_FORCE, VIEWER, roles_setup
 from tests.accounts.conftest import sign_in
 from tests.factories import UserFactory
 
@@ -115,3 +117,37 @@ def test_the_user_list_stays_bounded(admin_client, django_assert_max_num_queries
         response = admin_client.get("/admin/auth/user/")
     assert response.status_code == 200
     assert "member24" in response.text
+
+
+@pytest.mark.parametrize(
+    ("role", "status"), [(ADMINISTRATOR, 200), (TASK_FORCE, 403), (VIEWER, 403)]
+)
+def test_only_administrators_read_sign_in_records(role, status, alice):
+    roles_setup()
+    lock(Client(), "alice")
+    member = UserFactory(is_staff=True)
+    member.groups.add(Group.objects.get(name=role))
+    client = Client()
+    client.force_login(member)
+    for url in (
+        "/admin/axes/accessattempt/",
+        "/admin/axes/accessfailurelog/",
+        "/admin/axes/accesslog/",
+    ):
+        assert client.get(url).status_code == status, url
+
+
+def test_an_administrator_who_is_not_superuser_lifts_a_pause(alice):
+    roles_setup()
+    lock(Client(), "alice")
+    administrator = UserFactory(is_staff=True)
+    administrator.groups.add(Group.objects.get(name=ADMINISTRATOR))
+    client = Client()
+    client.force_login(administrator)
+    response = client.post(
+        "/admin/auth/user/",
+        {"action": "lift_sign_in_pause", "_selected_action": [str(alice.pk)]},
+        follow=True,
+    )
+    assert "those users can sign in again" in response.text
+    assert sign_in(Client()).status_code == 302

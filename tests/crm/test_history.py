@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from crm.imports.engine import ImportOptions
 from crm.imports.services import batch_create, batch_run
-from partners.models import Partner
+from partners.models import Engagement, Partner
+from pledges.models import Payment
 from tests.factories import (
     AffiliationFactory,
+    ContactFactory,
     EngagementFactory,
     FollowUpFactory,
     InstallmentFactory,
@@ -86,7 +90,8 @@ def test_a_change_in_the_admin_is_recorded_with_who_and_old_and_new_values(
 )
 def test_each_audited_record_has_a_history_page(admin_client, make):
     obj = make()
-    assert obj.history.count() == 1
+    # An engagement's partner, linked after it is saved, adds a second version.
+    assert obj.history.filter(history_type="+").count() == 1
     response = admin_client.get(history_url(obj))
     assert response.status_code == 200
 
@@ -156,3 +161,147 @@ def test_a_preview_records_no_history(world, superuser):  # noqa: F811
     assert (
         Partner.history.filter(history_change_reason__startswith="import").count() == 0
     )
+
+
+def history_changes(response) -> list[tuple[str, str, str, str]]:
+    """(user, field, old, new) for each change listed on a History page."""
+    return [
+        (str(record.history_user), change["field"], change["old"], change["new"])
+        for record in response.context["page_obj"]
+        for change in getattr(record, "history_delta_changes", [])
+    ]
+
+
+def test_an_engagements_attendees_changed_in_the_admin_show_on_its_history_page(
+    admin_client, superuser
+):
+    donor = PartnerFactory(name="Government of Freedonia")
+    guest = PartnerFactory(name="Acme Telecom")
+    ambassador = ContactFactory(first_name="Amina", last_name="Diallo")
+    counsellor = ContactFactory(first_name="Wei", last_name="Zhang")
+    engagement = EngagementFactory(
+        partners=[donor], contacts=[ambassador], subject="Courtesy call"
+    )
+    page = admin_client.get(
+        reverse("admin:partners_engagement_change", args=[engagement.pk])
+    )
+    form = {
+        key: value
+        for key, value in page.context["adminform"].form.initial.items()
+        if key in ("date", "kind", "subject", "summary", "outcome")
+    }
+    form |= {
+        "partners": [donor.pk, guest.pk],
+        "contacts": [counsellor.pk],
+        "staff": [superuser.pk],
+        "followups-TOTAL_FORMS": 0,
+        "followups-INITIAL_FORMS": 0,
+    }
+
+    response = admin_client.post(
+        reverse("admin:partners_engagement_change", args=[engagement.pk]), form
+    )
+
+    assert response.status_code == 302, response.context["errors"]
+    history = admin_client.get(history_url(engagement))
+    latest = history.context["page_obj"][0]
+    assert (latest.history_type, latest.history_user) == ("~", superuser)
+    # One version for the save, links included.
+    assert [c for c in history_changes(history) if c[0] == "admin"] == [
+        ("admin", "Contacts", "[Amina Diallo]", "[Wei Zhang]"),
+        (
+            "admin",
+            "Partners",
+            "[Government of Freedonia]",
+            "[Acme Telecom, Government of Freedonia]",
+        ),
+        ("admin", "Staff", "[]", "[admin]"),
+    ]
+    assert "Wei Zhang" in history.text
+    assert "Amina Diallo" in history.text
+
+
+def test_an_engagement_added_in_the_admin_has_one_version_with_its_links(
+    admin_client, superuser
+):
+    donor = PartnerFactory(name="Government of Freedonia")
+    form = {
+        "date": "2025-06-01",
+        "kind": "meeting",
+        "subject": "Courtesy call",
+        "partners": [donor.pk],
+        "staff": [superuser.pk],
+        "followups-TOTAL_FORMS": 0,
+        "followups-INITIAL_FORMS": 0,
+    }
+
+    response = admin_client.post(reverse("admin:partners_engagement_add"), form)
+
+    assert response.status_code == 302, response.context["errors"]
+    (version,) = Engagement.objects.get().history.all()
+    assert (version.history_type, version.history_user) == ("+", superuser)
+    assert [link.partner for link in version.partners.all()] == [donor]
+    assert [link.user for link in version.staff.all()] == [superuser]
+
+
+def test_an_engagement_import_keeps_its_partners_in_the_history(
+    world,  # noqa: F811
+    superuser,
+    admin_client,
+):
+    text = "Date,Objet,Partenaires\n12.03.2024,Side event at WSIS,Luxembourg; ACME\n"
+    batch = batch_create(
+        resource="engagements",
+        data=text.encode(),
+        file_name="engagements.csv",
+        options=ImportOptions(),
+        user=superuser,
+    )
+    assert batch_run(batch=batch, dry_run=False).written
+    engagement = Engagement.objects.get()
+
+    (imported,) = engagement.history.all()
+    assert imported.history_change_reason == f"import batch {batch.pk}"
+    assert {link.partner for link in imported.partners.all()} == {
+        world["gov"]["LUX"],
+        world["acme"],
+    }
+    # A later change in the admin lists only what it changed.
+    engagement.contacts.add(ContactFactory(first_name="Wei", last_name="Zhang"))
+    changes = history_changes(admin_client.get(history_url(engagement)))
+    assert [field for _user, field, _old, _new in changes] == ["Contacts"]
+
+
+def test_a_payment_import_tags_the_pledge_it_fulfils_with_its_batch(
+    world,  # noqa: F811
+    superuser,
+):
+    fulfilled = PledgeFactory(external_id="LU-1", amount=Decimal("1000.00"))
+    part_paid = PledgeFactory(external_id="LU-2", amount=Decimal("1000.00"))
+    text = "Pledge,Date,Amount\nLU-1,01.06.2025,1000\nLU-2,02.06.2025,400\n"
+    batch = batch_create(
+        resource="payments",
+        data=text.encode(),
+        file_name="payments.csv",
+        options=ImportOptions(),
+        user=superuser,
+    )
+
+    assert batch_run(batch=batch, dry_run=False).written
+
+    batch.refresh_from_db()
+    assert (batch.rows_new, batch.rows_updated, batch.rows_error) == (2, 0, 0)
+    assert set(Payment.objects.values_list("import_batch", flat=True)) == {batch.pk}
+    fulfilled.refresh_from_db()
+    assert (fulfilled.stage, fulfilled.import_batch) == ("fulfilled", batch)
+    latest, created = fulfilled.history.all()
+    assert latest.prev_record == created
+    assert (latest.stage, latest.history_change_reason, latest.history_user) == (
+        "fulfilled",
+        f"import batch {batch.pk}",
+        superuser,
+    )
+    # Its stage did not move: the pledge was not changed by the batch.
+    part_paid.refresh_from_db()
+    assert (part_paid.stage, part_paid.import_batch) == ("pledged", None)
+    assert part_paid.history.count() == 1

@@ -8,11 +8,13 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
+from crm.imports.engine import ImportOptions
+from crm.imports.services import batch_create, batch_run
 from pledges.models import Pledge
 from reports.filters import ContributionsFilter
-from tests.factories import UserFactory
+from tests.factories import LeverFactory, PartnerFactory, PledgeFactory, UserFactory
 from tests.reports.report_world import build_world, grow_world, report_user
 
 pytestmark = pytest.mark.django_db
@@ -168,3 +170,46 @@ def test_the_date_pickers_keep_iso_dates_in_french(db):
 
     assert filterset.period.start == dt.date(2025, 1, 1)
     assert 'value="2025-01-01"' in field
+
+
+def test_the_pipeline_lists_stage_moves_by_imports_and_payments(
+    admin_client, superuser
+):
+    acme = PartnerFactory(name="Acme Telecom", code="ACME")
+    lever = LeverFactory(code="voluntary", name="Voluntary contributions")
+    PledgeFactory(partner=acme, lever=lever, external_id="AC-1", title="Signed")
+    PledgeFactory(partner=acme, lever=lever, external_id="AC-2", title="Noted")
+    paid = PledgeFactory(partner=acme, lever=lever, title="Paid")
+    text = (
+        "Reference,Partner code,Lever,Amount,Currency,Date,Stage,Signed on,Notes\n"
+        "AC-1,ACME,voluntary,1000,CHF,01.03.2025,agreement signed,01.06.2025,\n"
+        "AC-2,ACME,voluntary,1000,CHF,01.03.2025,pledged,,Confirmed by letter\n"
+    )
+    batch = batch_create(
+        resource="pledges",
+        data=text.encode(),
+        file_name="pledges.csv",
+        options=ImportOptions(),
+        user=superuser,
+    )
+    assert batch_run(batch=batch, dry_run=False).counts["update"] == 2
+    payment = admin_client.post(
+        reverse("admin:pledges_payment_add"),
+        {
+            "pledge": paid.pk,
+            "received_on": timezone.localdate().isoformat(),
+            "amount": "1000.00",
+            "currency": "CHF",
+        },
+    )
+    assert payment.status_code == 302
+
+    response = admin_client.get(url("pipeline"))
+
+    moved = response.context["report"].table("moved").rows
+    assert sorted((r.title, r.stage, r.by) for r in moved) == [
+        ("Paid", "Fulfilled", "admin"),
+        ("Signed", "Agreement signed", "admin"),
+    ]
+    assert {r.moved_on for r in moved} == {timezone.localdate()}
+    assert "Noted" not in response.text
