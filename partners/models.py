@@ -362,7 +362,10 @@ class Membership(models.Model):
         label = self.get_type_display()
         if self.sector:
             label = f"{label} {self.sector}"
-        return f"{label}, class {format_class(self.contribution_class)}"
+        return _("%(membership)s, class %(class)s") % {
+            "membership": label,
+            "class": format_class(self.contribution_class),
+        }
 
     @property
     def class_display(self) -> str:
@@ -784,7 +787,10 @@ class FollowUp(models.Model):
         verbose_name_plural = _("follow-ups")
 
     def __str__(self) -> str:
-        return f"{self.description} (due {self.due_date:%Y-%m-%d})"
+        return _("%(description)s (due %(date)s)") % {
+            "description": self.description,
+            "date": f"{self.due_date:%Y-%m-%d}",
+        }
 
     def save(self, *args, **kwargs) -> None:
         if self.partner_id is None and self.engagement_id is not None:

@@ -65,7 +65,8 @@ def money_cell(amount: Decimal | None, currency: str = "CHF") -> str:
 def percent(part: Decimal | None, whole: Decimal | None) -> str:
     if part is None or not whole:
         return ""
-    return f"{(part * HUNDRED / whole).quantize(Decimal(1))} %"
+    # A no-break space: "100 %" stays on one line in a narrow column.
+    return f"{(part * HUNDRED / whole).quantize(Decimal(1))}\u00a0%"
 
 
 def _changelist_url(model, **params) -> str:

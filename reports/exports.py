@@ -217,7 +217,7 @@ def display(value: Any, column: Column) -> Cell:
         decimals = max(0, -Decimal(value).normalize().as_tuple().exponent)
         return Cell(number_format(value, decimals, force_grouping=True), css)
     if column.kind == PERCENT:
-        return Cell(f"{number_format(value, 1)} %", css)
+        return Cell(f"{number_format(value, 1)}\u00a0%", css)
     if isinstance(value, dt.date):
         return Cell(date_format(value, "j M Y"), "report-date")
     return Cell(str(value), css)

@@ -46,7 +46,7 @@ from django.db.models.functions import (
     TruncQuarter,
 )
 from django.utils import timezone
-from django.utils.formats import date_format
+from django.utils.formats import date_format, number_format
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
@@ -492,7 +492,8 @@ def _chf_text(value: Decimal | None) -> str:
 
 
 def _percent_text(value: Decimal | None) -> str:
-    return "–" if value is None else f"{value} %"
+    """As the table shows it: "80,3 %" in French, a no-break space before %."""
+    return "–" if value is None else f"{number_format(value, 1)}\u00a0%"
 
 
 # --------------------------------------------------------------------------

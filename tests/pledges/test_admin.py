@@ -114,7 +114,7 @@ def test_the_pledge_list_shows_amounts_received_share_and_overdue_marker(
     html = response.content.decode()
     assert pledge.title in html
     assert "CHF 1,000.00" in html
-    assert "25 %" in html
+    assert "25\u00a0%" in html
     assert "crm-overdue" in html
     assert "CHF 250.00" in html  # overdue: 500 due, 250 received
 
@@ -734,8 +734,8 @@ def test_the_lever_list_shows_this_year_s_target_received_and_pipeline(admin_cli
     assert (row.target_chf, row.received_chf) == (D("4000.00"), D("1000.00"))
     assert row.weighted_pipeline_chf == D("1500.00")  # 2000 outstanding at 75%
     html = response.content.decode()
-    assert "25 %" in html  # received / target
-    assert "62 %" in html  # with the weighted pipeline: 2500 / 4000
+    assert "25\u00a0%" in html  # received / target
+    assert "62\u00a0%" in html  # with the weighted pipeline: 2500 / 4000
     payments = admin_client.get(
         url("payment"), {"pledge__lever__id__exact": lever.pk, "year": year}
     )
@@ -812,8 +812,8 @@ def test_the_target_list_shows_progress_for_levers_and_overall(admin_client):
     assert response.status_code == 200
     html = response.content.decode()
     assert "All levers" in html
-    assert "50 %" in html  # 1000 / 2000
-    assert "10 %" in html  # 1000 / 10000
+    assert "50\u00a0%" in html  # 1000 / 2000
+    assert "10\u00a0%" in html  # 1000 / 10000
 
 
 def test_the_target_list_runs_the_same_queries_for_5_and_30_targets(
@@ -875,7 +875,7 @@ def test_the_partner_page_shows_the_pledges_and_payments_panel(
     html = response.content.decode()
     assert "Pledges and payments" in html
     assert "Smart Villages phase II" in html  # the pipeline
-    assert "50 %" in html  # its probability
+    assert "50\u00a0%" in html  # its probability
     assert "installments overdue" in html or "installment overdue" in html
     assert "EUR" in html
     assert html.index("Pledges and payments") < html.index("Engagement timeline")
