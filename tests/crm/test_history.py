@@ -305,3 +305,38 @@ def test_a_payment_import_tags_the_pledge_it_fulfils_with_its_batch(
     part_paid.refresh_from_db()
     assert (part_paid.stage, part_paid.import_batch) == ("pledged", None)
     assert part_paid.history.count() == 1
+
+
+@pytest.mark.parametrize("model", ["engagement", "partner", "pledge"])
+def test_a_history_page_makes_the_same_queries_however_long_the_history(
+    admin_client, django_assert_max_num_queries, model
+):
+    def record_with_versions(count: int):
+        record = {
+            "engagement": EngagementFactory,
+            "partner": PartnerFactory,
+            "pledge": PledgeFactory,
+        }[model]()
+        for n in range(count):
+            if model == "engagement":
+                record.contacts.add(ContactFactory(last_name=f"Guest {n}"))
+                record.summary = f"version {n}"
+            else:
+                record.notes = f"version {n}"
+            record.save()
+        return record
+
+    short, long = record_with_versions(2), record_with_versions(40)
+    admin_client.get(history_url(short))  # warm caches (content types, session)
+    with django_assert_max_num_queries(30) as short_queries:
+        admin_client.get(history_url(short))
+    with django_assert_max_num_queries(len(short_queries) + 1):
+        page = admin_client.get(history_url(long))
+    assert page.status_code == 200
+    changes = history_changes(page)
+    assert any(new == "version 39" for _user, _field, _old, new in changes)
+    if model == "engagement":
+        assert any(
+            field == "Contacts" and "Guest 39" in new
+            for _user, field, _old, new in changes
+        )
