@@ -231,3 +231,13 @@ def test_demo_user_creates_then_resets_the_demo_superuser(settings):
     assert "Reset" in run("demo_user")
     user.refresh_from_db()
     assert user.is_active and user.check_password("demo-partner-crm")
+
+
+def test_every_seeded_record_has_a_first_version_in_its_history():
+    from partners.models import Engagement, Partner
+    from pledges.models import Pledge
+
+    for model in (Partner, Engagement, Pledge):
+        assert model.history.count() >= model.objects.count() > 0
+        record = model.objects.order_by("pk").last()
+        assert record.history.filter(history_type="+").exists()

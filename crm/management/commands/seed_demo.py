@@ -15,8 +15,10 @@ import importlib
 import importlib.util
 import random
 from collections.abc import Callable, Iterator
+from io import StringIO
 
 from django.apps import AppConfig, apps
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
@@ -88,4 +90,7 @@ class Command(BaseCommand):
                     today=today,
                     stdout=self.stdout,
                 )
+            # The seeders write in bulk, without history: give every audited
+            # record its first version, so its History page is not empty.
+            call_command("populate_history", auto=True, stdout=StringIO())
         self.stdout.write(self.style.SUCCESS(f"Demo data loaded (seed {seed})."))
