@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from crm.lib.currencies import validate_currency
@@ -109,12 +110,23 @@ class Country(models.Model):
         verbose_name_plural = _("countries")
 
     def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        """The name in the active language (French or English)."""
+        if get_language_prefix() == "fr" and self.name_fr:
+            return self.name_fr
         return self.name_en
 
     @property
     def is_developing(self) -> bool:
         """Developing for ITU fee purposes: anything below the high-income group."""
         return self.income_group != self.Income.HIGH
+
+
+def get_language_prefix() -> str:
+    return (get_language() or "en").split("-")[0]
 
 
 class CountryAlias(models.Model):

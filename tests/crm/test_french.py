@@ -333,3 +333,16 @@ def test_the_compiled_catalogue_matches_the_po_file():
         if found != entry["msgstr"]:
             stale.append(entry["msgid"])
     assert stale == [], "run: manage.py compilemessages -l fr"
+
+
+def test_countries_are_named_in_the_reader_s_language(admin_client, db):
+    from tests.factories import CountryFactory
+
+    germany = CountryFactory(name_en="Germany", name_fr="Allemagne")
+    PartnerFactory(name="Deutsche Stiftung", country=germany)
+    french = page(admin_client, "/admin/partners/partner/?q=Stiftung")
+    assert "Allemagne" in french
+    assert "Germany" not in french
+    english = admin_client.get("/admin/partners/partner/?q=Stiftung").text
+    assert "Germany" in english
+    assert "Allemagne" not in english
