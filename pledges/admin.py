@@ -24,7 +24,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext_lazy
 
 from crm.admin import ADMIN_CSS, YearListFilter
 from crm.admin_site import Panel
@@ -107,7 +107,8 @@ class PledgeYearFilter(admin.SimpleListFilter):
 
 
 class OverduePledgeFilter(admin.SimpleListFilter):
-    title = _("overdue")
+    # The admin shows "By <title>": a noun in French ("Par retard").
+    title = pgettext_lazy("list filter title", "overdue")
     parameter_name = "overdue"
 
     def lookups(self, request, model_admin):
