@@ -1,4 +1,4 @@
-"""Admin for levers, targets, pledges, installments and payments.
+"""Admin for levers, targets, pledges, installments, payments and reductions.
 
 Also replaces the partner admin with a subclass that adds the pledge roll-ups
 to the partner list and a "Pledges and payments" panel to the partner page,
@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Max, Min, Value
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponseRedirect
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -39,10 +39,18 @@ from pledges.forms import (
     InstallmentInlineFormSet,
     PaymentForm,
     PledgeForm,
+    ReduceForm,
     ScheduleForm,
 )
 from pledges.managers import with_pledge_rollups
-from pledges.models import Installment, Lever, Payment, Pledge, Target
+from pledges.models import (
+    Installment,
+    Lever,
+    Payment,
+    Pledge,
+    PledgeReduction,
+    Target,
+)
 
 PLEDGES_CSS = {"all": [*ADMIN_CSS["all"], "pledges/admin.css"]}
 HUNDRED = Decimal(100)
@@ -153,6 +161,10 @@ class DueYearFilter(YearListFilter):
 
 class ReceivedYearFilter(YearListFilter):
     date_field = "received_on"
+
+
+class ReducedYearFilter(YearListFilter):
+    date_field = "reduced_on"
 
 
 class RefundFilter(admin.SimpleListFilter):
@@ -286,6 +298,38 @@ class PaymentInline(admin.TabularInline):
         )
 
 
+class ReductionInline(admin.TabularInline):
+    """Read only: reductions come from imports and the pledge's Reduce page."""
+
+    model = PledgeReduction
+    fields = ["reduced_on", "amount_display", "withdraws", "reason", "reference"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    verbose_name_plural = _("reductions (taken off the amount pledged)")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("pledge")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description=_("amount"))
+    def amount_display(self, obj: PledgeReduction) -> str:
+        return money_cell(obj.amount, obj.pledge.currency)
+
+    @admin.display(description=_("made by"))
+    def reference(self, obj: PledgeReduction) -> str:
+        return obj.external_reference
+
+
 @admin.register(Pledge)
 class PledgeAdmin(ImportMixin, HistoryAdmin):
     import_resources = ("pledges", "fts")
@@ -333,6 +377,7 @@ class PledgeAdmin(ImportMixin, HistoryAdmin):
         "amount_chf_display",
         "rate_display",
         "received_summary",
+        "reductions_summary",
         "created_at",
         "updated_at",
     ]
@@ -358,6 +403,7 @@ class PledgeAdmin(ImportMixin, HistoryAdmin):
                     "amount_chf_display",
                     "rate_display",
                     "received_summary",
+                    "reductions_summary",
                 ]
             },
         ),
@@ -391,7 +437,7 @@ class PledgeAdmin(ImportMixin, HistoryAdmin):
             },
         ),
     ]
-    inlines = [InstallmentInline, PaymentInline]
+    inlines = [InstallmentInline, PaymentInline, ReductionInline]
     actions = ["generate_schedule", "mark_declined", "mark_withdrawn"]
     date_hierarchy = "pledged_on"
     view_on_site = False
@@ -401,6 +447,40 @@ class PledgeAdmin(ImportMixin, HistoryAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_figures()
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if self._reductions(obj):
+            return fieldsets
+        return [
+            (
+                name,
+                {
+                    **options,
+                    "fields": [
+                        f for f in options["fields"] if f != "reductions_summary"
+                    ],
+                },
+            )
+            for name, options in fieldsets
+        ]
+
+    def get_inlines(self, request, obj):
+        # Only a pledge that was reduced shows its reductions: an empty table
+        # that nobody can add to would sit on every other pledge's page.
+        inlines = super().get_inlines(request, obj)
+        if self._reductions(obj):
+            return inlines
+        return [inline for inline in inlines if inline is not ReductionInline]
+
+    @staticmethod
+    def _reductions(obj: Pledge | None) -> list[PledgeReduction]:
+        """The pledge's reductions, read once for the page."""
+        if obj is None or obj.pk is None:
+            return []
+        if not hasattr(obj, "_page_reductions"):
+            obj._page_reductions = list(obj.reductions.all())
+        return obj._page_reductions
 
     def get_changeform_initial_data(self, request):
         return {
@@ -415,6 +495,11 @@ class PledgeAdmin(ImportMixin, HistoryAdmin):
                 "<path:object_id>/schedule/",
                 self.admin_site.admin_view(self.schedule_view),
                 name=f"{opts.app_label}_{opts.model_name}_schedule",
+            ),
+            path(
+                "<path:object_id>/reduce/",
+                self.admin_site.admin_view(self.reduce_view),
+                name=f"{opts.app_label}_{opts.model_name}_reduce",
             ),
             *super().get_urls(),
         ]
@@ -437,6 +522,10 @@ class PledgeAdmin(ImportMixin, HistoryAdmin):
             context["schedule_url"] = reverse(
                 "admin:pledges_pledge_schedule", args=[obj.pk]
             )
+            if obj.stage in Pledge.PAYABLE_STAGES:
+                context["reduce_url"] = reverse(
+                    "admin:pledges_pledge_reduce", args=[obj.pk]
+                )
         return super().render_change_form(
             request, context, add=add, change=change, form_url=form_url, obj=obj
         )
@@ -508,6 +597,32 @@ class PledgeAdmin(ImportMixin, HistoryAdmin):
             parts.append(
                 _("weighted value %(weighted)s") % {"weighted": money(obj.weighted_chf)}
             )
+        return format_html_join(mark_safe("<br>"), "{}", ((part,) for part in parts))
+
+    @admin.display(description=_("reductions"))
+    def reductions_summary(self, obj: Pledge) -> str:
+        parts = []
+        lowering = [r for r in self._reductions(obj) if not r.withdraws]
+        if lowering:
+            taken = sum((r.amount for r in lowering), Decimal(0))
+            parts.append(
+                ngettext(
+                    "%(before)s pledged, %(taken)s taken off by %(count)d reduction",
+                    "%(before)s pledged, %(taken)s taken off by %(count)d reductions",
+                    len(lowering),
+                )
+                % {
+                    "before": money(obj.amount + taken, obj.currency),
+                    "taken": money(taken, obj.currency),
+                    "count": len(lowering),
+                }
+            )
+        for reduction in self._reductions(obj):
+            if reduction.withdraws:
+                parts.append(
+                    _("Withdrawn by the reduction of %(date)s")
+                    % {"date": reduction.reduced_on.isoformat()}
+                )
         return format_html_join(mark_safe("<br>"), "{}", ((part,) for part in parts))
 
     @admin.display(description=_("next due"), ordering="next_due_on")
@@ -653,6 +768,52 @@ class PledgeAdmin(ImportMixin, HistoryAdmin):
             "media": self.media + form.media,
         }
         return TemplateResponse(request, template, context)
+
+    def reduce_view(self, request, object_id):
+        """Take an amount off one pledge, linked from its change form."""
+        pledge = get_object_or_404(self.get_queryset(request), pk=object_id)
+        if not self.has_change_permission(request, pledge):
+            raise PermissionDenied
+        change_url = reverse("admin:pledges_pledge_change", args=[pledge.pk])
+        if request.method == "POST":
+            form = ReduceForm(request.POST)
+            if form.is_valid():
+                try:
+                    reduction = services.pledge_reduce(
+                        pledge=pledge,
+                        by=form.cleaned_data["amount"],
+                        on=form.cleaned_data["on"],
+                        reason=form.cleaned_data["reason"],
+                    )
+                except ValidationError as error:
+                    form.add_error(None, error.messages)
+                    # The service may have changed it before refusing.
+                    pledge = get_object_or_404(self.get_queryset(request), pk=pledge.pk)
+                else:
+                    message = (
+                        _("Withdrawn by a reduction of %(amount)s: %(reason)s")
+                        if reduction.withdraws
+                        else _("Reduced by %(amount)s: %(reason)s")
+                    ) % {
+                        "amount": money(reduction.amount, pledge.currency),
+                        "reason": reduction.reason,
+                    }
+                    self.log_change(request, pledge, message)
+                    self.message_user(request, message, messages.SUCCESS)
+                    return redirect(change_url)
+        else:
+            form = ReduceForm()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Reduce the amount"),
+            "opts": self.opts,
+            "original": pledge,
+            "form": form,
+            "pledges": [pledge],
+            "change_url": change_url,
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(request, "admin/pledges/pledge/reduce.html", context)
 
     def schedule_view(self, request, object_id):
         """The schedule page for one pledge, linked from its change form."""
@@ -852,6 +1013,75 @@ class PaymentAdmin(ImportMixin, HistoryAdmin):
     @admin.display(description=_("CHF per unit"), ordering="chf_rate")
     def rate(self, obj: Payment) -> Decimal:
         return obj.chf_rate.normalize()
+
+
+@admin.register(PledgeReduction)
+class PledgeReductionAdmin(HistoryAdmin):
+    """Reductions to list, filter and audit; read only.
+
+    They are made by imports and the pledge's Reduce page
+    (``services.pledge_reduce``), which change the pledge with them.
+    """
+
+    list_display = [
+        "reduced_on",
+        "pledge",
+        "partner",
+        "amount_display",
+        "withdraws",
+        "reference",
+    ]
+    list_filter = [
+        ReducedYearFilter,
+        "withdraws",
+        "external_source",
+        ("pledge__lever", titled(admin.RelatedFieldListFilter, _("lever"))),
+        PledgePartnerFilter,
+    ]
+    search_fields = [
+        "reason",
+        "external_id",
+        "pledge__title",
+        "pledge__external_id",
+        "pledge__partner__name",
+        "pledge__partner__short_name",
+    ]
+    list_select_related = ["pledge", "pledge__partner"]
+    fields = [
+        "pledge",
+        "reduced_on",
+        "amount",
+        "withdraws",
+        "reason",
+        ("external_source", "external_id"),
+        "import_batch",
+        "created_at",
+    ]
+    date_hierarchy = "reduced_on"
+
+    class Media:
+        css = PLEDGES_CSS
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description=_("partner"), ordering="pledge__partner__name")
+    def partner(self, obj: PledgeReduction):
+        return obj.pledge.partner
+
+    @admin.display(description=_("amount"), ordering="amount")
+    def amount_display(self, obj: PledgeReduction) -> str:
+        return money_cell(obj.amount, obj.pledge.currency)
+
+    @admin.display(description=_("made by"), ordering="external_id")
+    def reference(self, obj: PledgeReduction) -> str:
+        return obj.external_reference
 
 
 # Levers and targets -----------------------------------------------------------

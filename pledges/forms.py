@@ -1,4 +1,4 @@
-"""Forms for the pledge admin: entry forms, the schedule and closing pages."""
+"""Forms for the pledge admin: entry forms, the schedule, closing and reducing pages."""
 
 from __future__ import annotations
 
@@ -155,6 +155,29 @@ class CloseForm(forms.Form):
         help_text=_("Kept on each pledge, e.g. “Budget cut for 2026”."),
     )
     on = forms.DateField(label=_("On"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["on"].initial = timezone.localdate()
+
+
+class ReduceForm(forms.Form):
+    amount = forms.DecimalField(
+        label=_("Amount taken off"),
+        max_digits=18,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        help_text=_(
+            "In the pledge's currency. Taking off the whole amount withdraws the "
+            "pledge."
+        ),
+    )
+    on = forms.DateField(label=_("On"), widget=forms.DateInput(attrs={"type": "date"}))
+    reason = forms.CharField(
+        label=_("Reason"),
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text=_("Kept on the reduction, e.g. “Budget cut for 2026”."),
+    )
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -1,4 +1,4 @@
-"""Decision 5 levers and targets, pledges, their schedules and the money received.
+"""Decision 5 levers and targets, pledges, their schedules, reductions and money.
 
 Amounts keep their original currency. The CHF equivalent of a pledge uses the
 rate in force on the pledge date, that of a payment the rate on the payment
@@ -402,6 +402,17 @@ class Pledge(models.Model):
             return ZERO
         return total(self.installments.all(), "amount")
 
+    def pledged_before_reductions(self) -> Decimal:
+        """The amount pledged before any reduction, in the pledge currency.
+
+        The amount now plus what the reductions took off it. A reduction that
+        withdrew the pledge took nothing off: a withdrawn pledge keeps the
+        amount it had when cancelled.
+        """
+        if self.pk is None:
+            return self.amount
+        return self.amount + total(self.reductions.filter(withdraws=False), "amount")
+
     def stage_for_received(self, received: Decimal) -> str:
         """The stage the payments call for.
 
@@ -490,15 +501,25 @@ class Pledge(models.Model):
 
     def _clean_against_history(self, add) -> None:
         """Rules that depend on the payments and installments already recorded."""
-        if self.currency != self.loaded("currency") and self.payments.exists():
-            add(
-                "currency",
-                _(
-                    "Payments are recorded in %(old)s terms for this pledge; its "
-                    "currency cannot change to %(new)s."
+        if self.currency != self.loaded("currency"):
+            if self.payments.exists():
+                add(
+                    "currency",
+                    _(
+                        "Payments are recorded in %(old)s terms for this pledge; "
+                        "its currency cannot change to %(new)s."
+                    )
+                    % {"old": self.loaded("currency"), "new": self.currency},
                 )
-                % {"old": self.loaded("currency"), "new": self.currency},
-            )
+            elif self.reductions.exists():
+                add(
+                    "currency",
+                    _(
+                        "Reductions are recorded in %(old)s terms for this pledge; "
+                        "its currency cannot change to %(new)s."
+                    )
+                    % {"old": self.loaded("currency"), "new": self.currency},
+                )
         if self.amount is None:
             return
         if not getattr(self, "_installments_checked_by_formset", False):
@@ -765,3 +786,74 @@ class Payment(models.Model):
                         }
                     }
                 )
+
+
+class PledgeReduction(models.Model):
+    """An amount taken off a pledge: the donor cut it, or cancelled what was left.
+
+    Recorded by ``pledges.services.pledge_reduce``, never typed in. ``amount``
+    is what was taken off, above zero, in the pledge's currency (which then
+    cannot change); the pledge's amount is lowered by it. A reduction of all
+    that was left withdraws the pledge instead (``withdraws``), which keeps
+    its last amount. A reduction read from another system keeps the id of
+    the record that made it (an OCHA FTS flow), so that importing that record
+    again reduces nothing more.
+    """
+
+    pledge = models.ForeignKey(
+        Pledge,
+        verbose_name=_("pledge"),
+        on_delete=models.CASCADE,
+        related_name="reductions",
+    )
+    reduced_on = models.DateField(_("reduced on"), db_index=True)
+    amount = money_field(
+        _("amount"),
+        validators=[MinValueValidator(CENT)],
+        help_text=_("What was taken off, in the pledge's currency."),
+    )
+    withdraws = models.BooleanField(
+        _("withdrew the pledge"),
+        default=False,
+        help_text=_(
+            "It took off all that was left: the pledge was withdrawn and keeps "
+            "its last amount."
+        ),
+    )
+    reason = models.TextField(_("reason"))
+    external_source = models.CharField(_("external source"), max_length=50, blank=True)
+    external_id = models.CharField(
+        _("external id"),
+        max_length=100,
+        blank=True,
+        db_index=True,
+        help_text=_("The record that reduced the pledge, such as an OCHA FTS flow."),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    import_batch = import_batch_field()
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-reduced_on", "-pk"]
+        constraints = [
+            external_reference_constraint("pledge_reduction"),
+            models.CheckConstraint(
+                condition=Q(amount__gt=0), name="pledge_reduction_amount_positive"
+            ),
+        ]
+        verbose_name = _("pledge reduction")
+        verbose_name_plural = _("pledge reductions")
+
+    def __str__(self) -> str:
+        if self.amount is None or self.reduced_on is None:
+            return str(_("New reduction"))
+        currency = self.pledge.currency if self.pledge_id else ""
+        return f"{self.reduced_on:%Y-%m-%d}: {currency} -{self.amount:,.2f}"
+
+    @property
+    def external_reference(self) -> str:
+        """Source and id of the record that made it ("fts 401004"), if any."""
+        return " ".join(
+            part for part in (self.external_source, self.external_id) if part
+        )

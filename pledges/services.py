@@ -1,4 +1,4 @@
-"""Workflows on pledges: entry, schedules, payments, closing, partner summaries.
+"""Workflows on pledges: entry, schedules, payments, reductions, closing, summaries.
 
 Admin actions, imports, commands and the demo seed call these; each validates
 with ``full_clean`` and raises ``ValidationError`` without saving anything.
@@ -17,9 +17,17 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm.models import ImportBatch
 from partners.models import Partner
 from pledges.managers import with_pledge_rollups
-from pledges.models import ZERO, Installment, Lever, Payment, Pledge
+from pledges.models import (
+    ZERO,
+    Installment,
+    Lever,
+    Payment,
+    Pledge,
+    PledgeReduction,
+)
 
 
 def _locked(pledge: Pledge) -> Pledge:
@@ -226,6 +234,86 @@ def _close(*, pledge: Pledge, stage: str, reason: str, on: dt.date | None) -> Pl
 def pledge_decline(*, pledge: Pledge, reason: str, on: dt.date | None = None) -> Pledge:
     """The partner said no. Payments already recorded stay; none can follow."""
     return _close(pledge=pledge, stage=Pledge.Stage.DECLINED, reason=reason, on=on)
+
+
+@transaction.atomic
+def pledge_reduce(
+    *,
+    pledge: Pledge,
+    by: Decimal,
+    on: dt.date,
+    reason: str,
+    external_source: str = "",
+    external_id: str = "",
+    import_batch: ImportBatch | None = None,
+) -> PledgeReduction:
+    """Lower the pledged amount by ``by``: the donor cut or cancelled the pledge.
+
+    The reduction is recorded with its date, ``reason`` and, when another
+    system made it, the external reference of the record that did. Cutting
+    the whole amount withdraws the pledge on ``on`` with ``reason`` as the
+    reason, which needs nothing received on it (record the refund first); the
+    pledge then keeps its amount. A smaller amount that the payments already
+    cover makes the pledge fulfilled.
+    """
+    _locked(pledge)
+    if pledge.stage not in Pledge.PAYABLE_STAGES:
+        raise ValidationError(
+            _("%(pledge)s is %(stage)s: its amount cannot be reduced.")
+            % {"pledge": pledge, "stage": pledge.get_stage_display().lower()}
+        )
+    if by <= 0 or by > pledge.amount:
+        raise ValidationError(
+            {
+                "amount": _(
+                    "A reduction of %(currency)s %(by)s does not fit the "
+                    "%(currency)s %(amount)s pledged."
+                )
+                % {"currency": pledge.currency, "by": by, "amount": pledge.amount}
+            }
+        )
+    if not (reason or "").strip():
+        raise ValidationError(
+            {"reason": _("Say why %(pledge)s is reduced.") % {"pledge": pledge}}
+        )
+    reduction = PledgeReduction(
+        pledge=pledge,
+        reduced_on=on,
+        amount=by,
+        withdraws=by == pledge.amount,
+        reason=reason.strip(),
+        external_source=external_source,
+        external_id=external_id,
+        import_batch=import_batch,
+    )
+    reduction.full_clean()
+    if reduction.withdraws:
+        received = pledge.received_total()
+        if received:
+            raise ValidationError(
+                _(
+                    "%(pledge)s cannot be withdrawn: %(currency)s %(received)s was "
+                    "received on it; record the refund first."
+                )
+                % {
+                    "pledge": pledge,
+                    "currency": pledge.currency,
+                    "received": received,
+                }
+            )
+        _close(
+            pledge=pledge,
+            stage=Pledge.Stage.WITHDRAWN,
+            reason=reduction.reason,
+            on=on,
+        )
+    else:
+        pledge.amount -= by
+        pledge.full_clean()
+        pledge.save()
+        pledge_update_stage(pledge=pledge)
+    reduction.save()
+    return reduction
 
 
 @transaction.atomic

@@ -17,7 +17,7 @@ from django.utils import timezone
 from crm.models import Country
 from partners.models import Partner
 from pledges import services
-from pledges.models import Installment, Lever, Payment, Pledge, Target
+from pledges.models import Installment, Lever, Payment, Pledge, PledgeReduction, Target
 from tests.factories import (
     CountryFactory,
     InstallmentFactory,
@@ -221,6 +221,7 @@ def pledge_data(pledge: Pledge | None = None, **overrides) -> dict:
     }
     installments = list(pledge.installments.all()) if pledge else []
     payments = list(pledge.payments.all()) if pledge else []
+    reductions = pledge.reductions.count() if pledge else 0
     if pledge is not None:
         data.update(
             {
@@ -242,6 +243,14 @@ def pledge_data(pledge: Pledge | None = None, **overrides) -> dict:
             "payments-INITIAL_FORMS": len(payments),
         }
     )
+    if reductions:
+        # Read only: the page posts the management form alone.
+        data.update(
+            {
+                "reductions-TOTAL_FORMS": reductions,
+                "reductions-INITIAL_FORMS": reductions,
+            }
+        )
     for index, installment in enumerate(installments):
         prefix = f"installments-{index}-"
         data.update(
@@ -717,6 +726,195 @@ def test_deleting_payments_in_bulk_reopens_their_pledges(admin_client):
     assert response.status_code == 302
     assert not Payment.objects.exists()
     assert Pledge.objects.get(pk=pledge.pk).stage == Stage.PLEDGED
+
+
+# Reductions -------------------------------------------------------------------
+
+
+def reduce(pledge, by, on=dt.date(2025, 9, 1), reason="Budget cut", **kwargs):
+    return services.pledge_reduce(
+        pledge=pledge, by=D(by), on=on, reason=reason, **kwargs
+    )
+
+
+def test_the_page_of_a_reduced_pledge_lists_its_reductions_read_only(admin_client):
+    pledge = PledgeFactory(amount=D("1000.00"))
+    reduce(pledge, "100.00", external_source="fts", external_id="401004")
+    reduce(Pledge.objects.get(pk=pledge.pk), "50.00", on=dt.date(2025, 10, 1))
+    response = admin_client.get(url("pledge", "change", pledge.pk))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Reductions:" in html
+    assert "CHF 1,000.00 pledged, CHF 150.00 taken off by 2 reductions" in html
+    (inline,) = [
+        f
+        for f in response.context["inline_admin_formsets"]
+        if f.formset.prefix == "reductions"
+    ]
+    assert not inline.has_add_permission
+    assert not inline.has_change_permission
+    assert not inline.has_delete_permission
+    assert len(inline.formset.forms) == 2
+    assert "fts 401004" in html
+    assert url("pledgereduction", "change", pledge.reductions.first().pk) in html
+    assert url("pledge", "reduce", pledge.pk) in html
+
+
+def test_the_page_of_a_pledge_never_reduced_has_no_reductions(admin_client):
+    pledge = PledgeFactory()
+    response = admin_client.get(url("pledge", "change", pledge.pk))
+    prefixes = [f.formset.prefix for f in response.context["inline_admin_formsets"]]
+    assert prefixes == ["installments", "payments"]
+    assert "Reductions:" not in response.content.decode()
+
+
+def test_saving_a_reduced_pledge_leaves_its_reductions_alone(admin_client):
+    pledge = PledgeFactory(amount=D("1000.00"))
+    reduction = reduce(pledge, "100.00")
+    data = pledge_data(Pledge.objects.get(pk=pledge.pk), notes="Letter received")
+    data["reductions-0-id"] = reduction.pk
+    data["reductions-0-amount"] = "1.00"
+    data["reductions-0-reason"] = "Typed in"
+    response = admin_client.post(url("pledge", "change", pledge.pk), data)
+    assert response.status_code == 302
+    pledge = Pledge.objects.get(pk=pledge.pk)
+    assert (pledge.amount, pledge.notes) == (D("900.00"), "Letter received")
+    reduction = PledgeReduction.objects.get()
+    assert (reduction.amount, reduction.reason) == (D("100.00"), "Budget cut")
+
+
+def test_a_withdrawn_pledge_says_which_reduction_withdrew_it(admin_client):
+    pledge = PledgeFactory(amount=D("1000.00"))
+    reduce(pledge, "1000.00", reason="Cancelled")
+    response = admin_client.get(url("pledge", "change", pledge.pk))
+    html = response.content.decode()
+    assert "pledged, CHF" not in html  # nothing came off the amount
+    assert "Withdrawn by the reduction of 2025-09-01" in html
+    assert url("pledge", "reduce", pledge.pk) not in html  # closed
+
+
+def test_the_reduce_page_lowers_the_amount_and_returns_to_the_pledge(admin_client):
+    pledge = PledgeFactory(amount=D("1000.00"))
+    page = url("pledge", "reduce", pledge.pk)
+    form = admin_client.get(page)
+    assert form.status_code == 200
+    assert form.template_name == "admin/pledges/pledge/reduce.html"
+    response = admin_client.post(
+        page, {"amount": "250.00", "on": "2025-09-01", "reason": "Budget cut"}
+    )
+    assert response.status_code == 302
+    assert response.url == url("pledge", "change", pledge.pk)
+    pledge = Pledge.objects.get(pk=pledge.pk)
+    assert pledge.amount == D("750.00")
+    reduction = pledge.reductions.get()
+    assert (reduction.amount, reduction.reduced_on, reduction.reason) == (
+        D("250.00"),
+        dt.date(2025, 9, 1),
+        "Budget cut",
+    )
+    assert (reduction.external_source, reduction.external_id) == ("", "")
+    assert "Reduced by CHF 250.00: Budget cut" in messages_of(response)
+    logged = LogEntry.objects.get(object_id=str(pledge.pk))
+    assert logged.get_change_message() == "Reduced by CHF 250.00: Budget cut"
+
+
+def test_the_reduce_page_withdraws_a_pledge_cut_to_nothing(admin_client):
+    pledge = PledgeFactory(amount=D("1000.00"))
+    response = admin_client.post(
+        url("pledge", "reduce", pledge.pk),
+        {"amount": "1000.00", "on": "2025-09-01", "reason": "Cancelled"},
+    )
+    assert response.status_code == 302
+    pledge = Pledge.objects.get(pk=pledge.pk)
+    assert (pledge.stage, pledge.closed_reason) == (Stage.WITHDRAWN, "Cancelled")
+    assert "Withdrawn by a reduction of CHF 1,000.00: Cancelled" in messages_of(
+        response
+    )
+
+
+def test_the_reduce_page_shows_what_the_service_refuses(admin_client):
+    pledge = PledgeFactory(amount=D("1000.00"))
+    pay(pledge, "100.00", on=dt.date(2025, 4, 1))
+    response = admin_client.post(
+        url("pledge", "reduce", pledge.pk),
+        {"amount": "1000.00", "on": "2025-09-01", "reason": "Cancelled"},
+    )
+    assert response.status_code == 200
+    errors = response.context["form"].non_field_errors()
+    assert "record the refund first" in errors[0]
+    assert not PledgeReduction.objects.exists()
+    assert "CHF 1,000.00" in response.content.decode()  # as it stands
+
+
+def test_the_reduce_page_needs_the_change_permission(client, staff_user):
+    pledge = PledgeFactory()
+    client.force_login(staff_user)  # has no pledges permissions
+    response = client.get(url("pledge", "reduce", pledge.pk))
+    assert response.status_code in (403, 404)
+
+
+def make_reductions(count: int, home: Country) -> list[PledgeReduction]:
+    """One reduction each on pledges of different partners, some imported."""
+    return [
+        reduce(
+            PledgeFactory(partner=PartnerFactory(country=home)),
+            "100.00",
+            external_source="fts" if index % 2 else "",
+            external_id=f"R{index}-{PledgeReduction.objects.count()}"
+            if index % 2
+            else "",
+        )
+        for index in range(count)
+    ]
+
+
+def test_the_reduction_list_runs_the_same_queries_for_5_and_30_reductions(
+    admin_client, home, django_assert_max_num_queries
+):
+    queries = assert_bounded(
+        admin_client,
+        url("pledgereduction"),
+        lambda n: make_reductions(n, home),
+        django_assert_max_num_queries,
+    )
+    assert queries <= 11
+
+
+def test_reduction_filters_and_search(admin_client, home):
+    by_hand, imported = make_reductions(2, home)
+    old = reduce(
+        PledgeFactory(pledged_on=dt.date(2023, 2, 1)),
+        "1000.00",
+        on=dt.date(2023, 5, 1),
+        reason="Ministry cancelled it",
+    )
+    cases = {
+        "withdraws__exact=1": [old],
+        "external_source__exact=fts": [imported],
+        f"partner={by_hand.pledge.partner_id}": [by_hand],
+        f"pledge__lever__id__exact={old.pledge.lever_id}": [old],
+        "year=2023": [old],
+        f"q={imported.external_id}": [imported],
+        "q=ministry": [old],
+        f"q={by_hand.pledge.title}": [by_hand],
+    }
+    for query, rows in cases.items():
+        response = admin_client.get(f"{url('pledgereduction')}?{query}")
+        assert response.status_code == 200, query
+        assert list(response.context["cl"].result_list) == rows, query
+
+
+def test_reductions_are_read_only_in_the_admin_and_keep_a_history(admin_client):
+    reduction = reduce(PledgeFactory(), "100.00")
+    page = admin_client.get(url("pledgereduction", "change", reduction.pk))
+    assert page.status_code == 200
+    assert b'name="_save"' not in page.content
+    assert admin_client.get(url("pledgereduction", "add")).status_code == 403
+    delete = url("pledgereduction", "delete", reduction.pk)
+    assert admin_client.get(delete).status_code == 403
+    history = admin_client.get(url("pledgereduction", "history", reduction.pk))
+    assert history.status_code == 200
+    assert reduction.history.get().history_type == "+"
 
 
 # Levers and targets -----------------------------------------------------------

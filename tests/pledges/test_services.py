@@ -1,4 +1,4 @@
-"""Workflows: schedules, payments and refunds, closing, the partner summary."""
+"""Workflows: schedules, payments and refunds, reductions, closing, the summary."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pledges import services
-from pledges.models import Installment, Payment, Pledge
+from pledges.models import Installment, Payment, Pledge, PledgeReduction
 from tests.factories import (
     InstallmentFactory,
     LeverFactory,
@@ -303,6 +303,156 @@ def test_moving_a_payment_to_another_pledge_restages_both():
     services.payment_save(payment=payment)
     assert reload(first).stage == Stage.PLEDGED
     assert reload(second).stage == Stage.FULFILLED
+
+
+# Reductions -------------------------------------------------------------------
+
+
+def reduce(pledge: Pledge, by: str, on=dt.date(2025, 9, 1), **kwargs):
+    kwargs.setdefault("reason", "Budget cut")
+    return services.pledge_reduce(pledge=pledge, by=D(by), on=on, **kwargs)
+
+
+@pytest.mark.django_db
+def test_a_reduction_lowers_the_amount_and_is_recorded(rates):
+    # EUR 1000 pledged 2025-03-01 at 0.8 CHF per EUR: CHF 800. Cut by EUR 250:
+    # EUR 750, CHF 600 at the same rate.
+    pledge = PledgeFactory(currency="EUR", amount=D("1000.00"), notes="Call in May")
+    reduction = reduce(
+        pledge,
+        "250.00",
+        reason="Parliament cut the budget",
+        external_source="fts",
+        external_id="401004",
+    )
+    pledge = reload(pledge)
+    assert (pledge.amount, pledge.amount_chf) == (D("750.00"), D("600.00"))
+    assert pledge.stage == Stage.PLEDGED
+    assert pledge.notes == "Call in May"
+    assert pledge.pledged_before_reductions() == D("1000.00")
+    reduction = PledgeReduction.objects.get(pk=reduction.pk)
+    assert reduction.pledge == pledge
+    assert (reduction.amount, reduction.reduced_on) == (
+        D("250.00"),
+        dt.date(2025, 9, 1),
+    )
+    assert reduction.reason == "Parliament cut the budget"
+    assert (reduction.external_source, reduction.external_id) == ("fts", "401004")
+    assert not reduction.withdraws
+    assert str(reduction) == "2025-09-01: EUR -250.00"
+
+
+@pytest.mark.django_db
+def test_reductions_add_up_and_the_amount_first_pledged_is_kept():
+    pledge = PledgeFactory(amount=D("1000.00"))
+    reduce(pledge, "100.00")
+    reduce(reload(pledge), "0.01", on=dt.date(2025, 10, 1))
+    pledge = reload(pledge)
+    assert pledge.amount == D("899.99")
+    assert pledge.pledged_before_reductions() == D("1000.00")
+    assert [r.amount for r in pledge.reductions.all()] == [D("0.01"), D("100.00")]
+
+
+@pytest.mark.django_db
+def test_a_reduction_of_the_whole_amount_withdraws_the_pledge():
+    pledge = PledgeFactory(amount=D("1000.00"))
+    reduction = reduce(pledge, "1000.00", reason="Cancelled by the ministry")
+    pledge = reload(pledge)
+    assert pledge.stage == Stage.WITHDRAWN
+    assert pledge.closed_on == dt.date(2025, 9, 1)
+    assert pledge.closed_reason == "Cancelled by the ministry"
+    assert pledge.probability == 0
+    assert pledge.amount == D("1000.00")  # as it was when cancelled
+    assert reduction.withdraws
+    assert pledge.pledged_before_reductions() == D("1000.00")
+
+
+@pytest.mark.django_db
+def test_a_reduction_after_a_cut_withdraws_what_was_left():
+    pledge = PledgeFactory(amount=D("1000.00"))
+    reduce(pledge, "300.00")
+    reduce(reload(pledge), "700.00", on=dt.date(2025, 10, 1))
+    pledge = reload(pledge)
+    assert (pledge.stage, pledge.amount) == (Stage.WITHDRAWN, D("700.00"))
+    assert pledge.pledged_before_reductions() == D("1000.00")
+
+
+@pytest.mark.django_db
+def test_a_pledge_with_money_received_is_not_withdrawn_by_a_reduction():
+    pledge = PledgeFactory(amount=D("1000.00"))
+    pay(pledge, "100.00")
+    with pytest.raises(ValidationError, match=r"CHF 100\.00 was received on it"):
+        reduce(reload(pledge), "1000.00")
+    pledge = reload(pledge)
+    assert (pledge.stage, pledge.amount) == (Stage.PLEDGED, D("1000.00"))
+    assert not PledgeReduction.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("stage", "fields"),
+    [
+        (Stage.PROPOSAL, {"pledged_on": None}),
+        (Stage.DECLINED, {"closed_reason": "No budget"}),
+        (Stage.WITHDRAWN, {"closed_reason": "No budget"}),
+    ],
+)
+def test_a_pledge_not_yet_or_no_longer_payable_is_not_reduced(stage, fields):
+    pledge = PledgeFactory(stage=stage, amount=D("1000.00"), **fields)
+    with pytest.raises(ValidationError, match="its amount cannot be reduced"):
+        reduce(pledge, "100.00")
+    assert reload(pledge).amount == D("1000.00")
+    assert not PledgeReduction.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_reduction_the_payments_cover_fulfils_the_pledge():
+    pledge = PledgeFactory(amount=D("1000.00"))
+    pay(pledge, "800.00")
+    assert reload(pledge).stage == Stage.PLEDGED
+    reduce(reload(pledge), "200.00")
+    pledge = reload(pledge)
+    assert (pledge.amount, pledge.stage) == (D("800.00"), Stage.FULFILLED)
+    assert pledge.probability == 100
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("by", ["0.00", "-5.00", "1000.01"])
+def test_a_reduction_must_fit_the_amount(by):
+    pledge = PledgeFactory(amount=D("1000.00"))
+    with pytest.raises(ValidationError, match=r"does not fit the CHF 1000\.00 pledged"):
+        reduce(pledge, by)
+    assert not PledgeReduction.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_reduction_needs_a_reason():
+    pledge = PledgeFactory(amount=D("1000.00"))
+    with pytest.raises(ValidationError) as error:
+        reduce(pledge, "100.00", reason="  ")
+    assert "reason" in error.value.message_dict
+    assert reload(pledge).amount == D("1000.00")
+
+
+@pytest.mark.django_db
+def test_a_reduction_below_the_installments_is_refused():
+    pledge = PledgeFactory(amount=D("1000.00"))
+    services.pledge_generate_schedule(
+        pledge=pledge, count=2, frequency="yearly", first_due=dt.date(2025, 6, 30)
+    )
+    with pytest.raises(ValidationError, match=r"more than the amount of CHF 900\.00"):
+        reduce(reload(pledge), "100.00")
+    assert reload(pledge).amount == D("1000.00")
+    assert not PledgeReduction.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_same_external_reduction_is_not_recorded_twice():
+    pledge = PledgeFactory(amount=D("1000.00"))
+    reduce(pledge, "100.00", external_source="fts", external_id="401004")
+    with pytest.raises(ValidationError, match="already carries this external"):
+        reduce(reload(pledge), "100.00", external_source="fts", external_id="401004")
+    assert reload(pledge).amount == D("900.00")
 
 
 # Creating, declining, withdrawing ---------------------------------------------
