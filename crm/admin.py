@@ -9,12 +9,13 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
-from django.urls import path, reverse
+from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from crm.imports.admin import ImportMixin
+from crm.imports.registry import get_resource
 from crm.lib.names import normalize_name
 from crm.models import Country, CountryAlias, ExchangeRate, ExportLog, ImportBatch
 
@@ -284,6 +285,7 @@ class ImportBatchAdmin(admin.ModelAdmin):
         "sheet",
         "options",
         "dry_run",
+        "background",
         "rows_total",
         "rows_new",
         "rows_updated",
@@ -302,6 +304,33 @@ class ImportBatchAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+    def get_queryset(self, request):
+        # The kept preview (a few hundred rows) is for the preview page only.
+        return super().get_queryset(request).defer("preview")
+
+    def render_change_form(self, request, context, *args, obj=None, **kwargs):
+        if obj is not None:
+            context["preview_url"] = self.preview_url(request, obj)
+        return super().render_change_form(request, context, *args, obj=obj, **kwargs)
+
+    def preview_url(self, request, batch: ImportBatch) -> str:
+        """The batch's preview page, for its uploader, while it may be imported."""
+        mine = batch.user_id == request.user.pk or request.user.is_superuser
+        waiting = batch.status in (
+            ImportBatch.Status.PREVIEWED,
+            ImportBatch.Status.FAILED,
+        )
+        if not (mine and waiting):
+            return ""
+        try:
+            opts = get_resource(batch.resource).model._meta
+            return reverse(
+                f"admin:{opts.app_label}_{opts.model_name}_import_preview",
+                args=[batch.pk],
+            )
+        except (LookupError, NoReverseMatch):
+            return ""
 
     def get_urls(self):
         return [

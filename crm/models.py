@@ -250,6 +250,11 @@ class ImportBatch(models.Model):
         _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
     )
     dry_run = models.BooleanField(_("preview only"), default=False)
+    background = models.BooleanField(
+        _("in the background"),
+        default=False,
+        help_text=_("Previewed and imported by a background worker (large files)."),
+    )
     rows_total = models.PositiveIntegerField(_("rows"), default=0)
     rows_done = models.PositiveIntegerField(_("rows processed"), default=0)
     rows_new = models.PositiveIntegerField(_("new"), default=0)
@@ -262,6 +267,9 @@ class ImportBatch(models.Model):
     report = models.FileField(
         _("error report"), upload_to="imports/reports/", blank=True
     )
+    # What the preview page shows (``crm.imports.engine.Preview``): counts and
+    # the first rows, never the whole file. Emptied once the file is imported.
+    preview = models.JSONField(_("preview"), default=dict, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -1,8 +1,10 @@
 """The "Import" button of the changelists: upload, preview, confirm.
 
 ``ImportMixin`` adds to a ModelAdmin the import pages (and keeps
-django-import-export's Export). Files above ``BACKGROUND_ROWS`` rows go to a
-background task; the import batch page then shows their progress.
+django-import-export's Export). Files up to ``BACKGROUND_ROWS`` rows are
+previewed and imported in the request. Larger ones are previewed by a
+background task: the import batch page shows its progress, then links to the
+same preview page, whose *Import* queues the import the same way.
 """
 
 from __future__ import annotations
@@ -15,13 +17,14 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportMixin
 
-from crm.imports.engine import ERROR, ImportOptions
+from crm.imports import services
+from crm.imports.engine import ImportOptions, Preview
 from crm.imports.registry import get_resource
 from crm.imports.services import (
-    BACKGROUND_ROWS,
     batch_create,
     batch_data,
     batch_enqueue,
@@ -31,8 +34,6 @@ from crm.imports.services import (
 from crm.lib.tabular import TableError, check_upload
 from crm.models import ExportLog, ImportBatch
 from crm.roles import EXPORT_PERMISSION, IMPORT_PERMISSION
-
-PREVIEW_ROWS = 300
 
 
 class ImportOptionsForm(forms.Form):
@@ -197,21 +198,11 @@ class ImportMixin(ExportMixin):
                 user=request.user,
                 dry_run=True,
             )
-            if estimate_rows(data, batch.file_name) > BACKGROUND_ROWS:
-                batch_enqueue(batch=batch)
-                messages.info(
-                    request,
-                    _(
-                        "%(file)s is large: it is being imported in the background. "
-                        "This page shows its progress; you may close the browser."
-                    )
-                    % {"file": batch.file_name},
-                )
-                return HttpResponseRedirect(
-                    reverse("admin:crm_importbatch_change", args=[batch.pk])
-                )
-            result = batch_run(batch=batch, dry_run=True, data=data)
-            return self._preview(request, batch, result)
+            if estimate_rows(data, batch.file_name) > services.BACKGROUND_ROWS:
+                batch_enqueue(batch=batch, dry_run=True, language=get_language())
+                return self._queued(request, batch)
+            batch_run(batch=batch, dry_run=True, data=data)
+            return self._preview(request, batch)
         return TemplateResponse(
             request,
             "imports/import_form.html",
@@ -219,31 +210,42 @@ class ImportMixin(ExportMixin):
                 request,
                 _("Import %(name)s") % {"name": self.model._meta.verbose_name_plural},
                 form=form,
-                background_rows=BACKGROUND_ROWS,
+                background_rows=services.BACKGROUND_ROWS,
                 resources=[get_resource(name) for name in resources],
             ),
         )
 
     def import_preview_view(self, request, batch_id: int):
+        """The preview of a batch (GET); preview again or import it (POST)."""
         if not self.has_import_permission(request):
             raise PermissionDenied
         batch = get_object_or_404(ImportBatch, pk=batch_id)
+        # The preview repeats the uploaded rows: their uploader's only.
         if batch.resource not in self.import_resources or (
             batch.user_id != request.user.pk and not request.user.is_superuser
         ):
             raise PermissionDenied
+        batch_page = HttpResponseRedirect(
+            reverse("admin:crm_importbatch_change", args=[batch.pk])
+        )
+        busy = _(
+            "The file %(file)s is being previewed or imported; this page shows how far."
+        )
+        if batch.status in (ImportBatch.Status.QUEUED, ImportBatch.Status.RUNNING):
+            messages.info(request, busy % {"file": batch.file_name})
+            return batch_page
+        if batch.status == ImportBatch.Status.DONE:
+            if request.method == "POST":
+                messages.warning(request, _("This file was imported already."))
+            return batch_page
         if request.method != "POST":
-            return HttpResponseRedirect(
-                reverse("admin:crm_importbatch_change", args=[batch.pk])
-            )
-        if batch.status not in (
-            ImportBatch.Status.PREVIEWED,
-            ImportBatch.Status.FAILED,
-        ):
-            messages.warning(request, _("This file was imported already."))
-            return HttpResponseRedirect(
-                reverse("admin:crm_importbatch_change", args=[batch.pk])
-            )
+            if not batch.preview:
+                messages.warning(
+                    request,
+                    _("There is no preview of this file to show; upload it again."),
+                )
+                return batch_page
+            return self._preview(request, batch)
         form = ImportOptionsForm(request.POST)
         form.is_valid()
         choices = {
@@ -252,22 +254,52 @@ class ImportMixin(ExportMixin):
             if key.startswith("partner:") and value.isdigit()
         }
         options = form.options(partner_choices=choices)
+        confirm = "confirm" in request.POST
+        if batch.background:
+            if not batch_enqueue(
+                batch=batch,
+                dry_run=not confirm,
+                options=options,
+                language=get_language(),
+            ):
+                messages.warning(request, busy % {"file": batch.file_name})
+                return batch_page
+            return self._queued(request, batch)
         data = batch_data(batch)
-        if "confirm" not in request.POST:
-            result = batch_run(batch=batch, dry_run=True, options=options, data=data)
-            return self._preview(request, batch, result)
+        if not confirm:
+            batch_run(batch=batch, dry_run=True, options=options, data=data)
+            return self._preview(request, batch)
         result = batch_run(batch=batch, dry_run=False, options=options, data=data)
         level = messages.SUCCESS if result.written else messages.ERROR
         messages.add_message(request, level, f"{batch.file_name}: {result.summary()}")
         if result.written:
             return HttpResponseRedirect(self._context(request, "")["changelist_url"])
-        return self._preview(request, batch, result)
+        return self._preview(request, batch)
 
-    def _preview(self, request, batch, result):
-        rows = sorted(result.rows, key=lambda r: (r.outcome != ERROR, r.line))
+    def _queued(self, request, batch: ImportBatch):
+        """Back to the batch page, which shows the background run's progress."""
+        if batch.dry_run:
+            text = _(
+                "The file %(file)s is large: its preview is being prepared in "
+                "the background. This page shows its progress and links to the "
+                "preview when it is ready; you may close the browser."
+            )
+        else:
+            text = _(
+                "The file %(file)s is being imported in the background. This "
+                "page shows its progress; you may close the browser."
+            )
+        messages.info(request, text % {"file": batch.file_name})
+        return HttpResponseRedirect(
+            reverse("admin:crm_importbatch_change", args=[batch.pk])
+        )
+
+    def _preview(self, request, batch: ImportBatch):
+        """The preview page, from what the batch kept of its last run."""
+        preview = Preview.from_dict(batch.preview)
         form = ImportOptionsForm(
             initial={
-                "sheet": result.sheet or "",
+                "sheet": preview.sheet or "",
                 "dates": "dayfirst"
                 if batch.options.get("dayfirst", True)
                 else "monthfirst",
@@ -275,9 +307,9 @@ class ImportMixin(ExportMixin):
                 "valid_rows_only": batch.options.get("valid_rows_only"),
             }
         )
-        counts = result.counts
-        can_import = not result.file_error and (
-            not result.has_errors or batch.options.get("valid_rows_only")
+        counts = preview.counts
+        can_import = not preview.file_error and (
+            not preview.has_errors or batch.options.get("valid_rows_only")
         )
         return TemplateResponse(
             request,
@@ -286,10 +318,10 @@ class ImportMixin(ExportMixin):
                 request,
                 _("Preview of %(file)s") % {"file": batch.file_name},
                 batch=batch,
-                result=result,
+                result=preview,
                 counts=counts,
-                rows=rows[:PREVIEW_ROWS],
-                hidden_rows=max(0, len(rows) - PREVIEW_ROWS),
+                rows=preview.rows,
+                hidden_rows=preview.hidden_rows,
                 form=form,
                 can_import=can_import and (counts["new"] or counts["update"]),
                 confirmed=batch.options.get("partner_choices", {}),

@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import itertools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -136,21 +137,27 @@ class ImportResult:
         return list(seen.values())
 
     def summary(self) -> str:
-        if self.file_error:
-            return self.file_error
-        counts = self.counts
-        text = (
-            _(
-                "%(new)d new, %(update)d updated, %(unchanged)d unchanged, "
-                "%(skipped)d skipped, %(error)d with errors."
-            )
-            % counts
+        return summarize(self.counts, written=self.written, file_error=self.file_error)
+
+    def preview(self, limit: int) -> Preview:
+        """What the preview page shows: the counts and ``limit`` rows, errors first."""
+        errors = (r for r in self.rows if r.outcome == ERROR)
+        others = (r for r in self.rows if r.outcome != ERROR)
+        return Preview(
+            counts=self.counts,
+            rows=list(itertools.islice(itertools.chain(errors, others), limit)),
+            total_rows=len(self.rows),
+            file_error=self.file_error,
+            sheet=self.sheet,
+            sheet_names=self.sheet_names,
+            header_line=self.header_line,
+            columns=self.columns,
+            unknown_columns=self.unknown_columns,
+            notes=self.notes[:limit],
+            total_notes=len(self.notes),
+            suggestions=self.suggestions[:limit],
+            written=self.written,
         )
-        if not self.written and counts[NEW] + counts[UPDATE]:
-            text += " " + _("Nothing was written.")
-        elif not counts[NEW] and not counts[UPDATE] and not counts[ERROR]:
-            text += " " + _("Nothing to change: the data is already up to date.")
-        return text
 
     def report_csv(self) -> bytes:
         """The original rows plus an error column, importable again as is."""
@@ -166,6 +173,101 @@ class ImportResult:
                 continue
             writer.writerow([*raw, note])
         return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def summarize(counts: dict[str, int], *, written: bool, file_error: str = "") -> str:
+    if file_error:
+        return file_error
+    text = (
+        _(
+            "%(new)d new, %(update)d updated, %(unchanged)d unchanged, "
+            "%(skipped)d skipped, %(error)d with errors."
+        )
+        % counts
+    )
+    if not written and counts[NEW] + counts[UPDATE]:
+        text += " " + _("Nothing was written.")
+    elif not counts[NEW] and not counts[UPDATE] and not counts[ERROR]:
+        text += " " + _("Nothing to change: the data is already up to date.")
+    return text
+
+
+# A preview keeps this much of each cell; the page shows 60 characters.
+PREVIEW_CELL = 100
+
+
+@dataclass
+class Preview:
+    """The part of a run the preview page shows, small enough to keep as JSON.
+
+    A file of any size comes down to the counts of every outcome, the first
+    rows (errors first), the notes, the columns and the partner suggestions;
+    the batch keeps it (``ImportBatch.preview``) so the page can be shown
+    again, by the request that ran the preview or after a background one.
+    """
+
+    counts: dict[str, int]
+    rows: list[RowResult]
+    total_rows: int = 0
+    file_error: str = ""
+    sheet: str | None = None
+    sheet_names: list[str] = field(default_factory=list)
+    header_line: int = 0
+    columns: dict[str, str] = field(default_factory=dict)
+    unknown_columns: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    total_notes: int = 0
+    suggestions: list[Suggestion] = field(default_factory=list)
+    written: bool = False
+
+    @property
+    def has_errors(self) -> bool:
+        return bool(self.file_error) or self.counts.get(ERROR, 0) > 0
+
+    @property
+    def hidden_rows(self) -> int:
+        return max(0, self.total_rows - len(self.rows))
+
+    @property
+    def hidden_notes(self) -> int:
+        return max(0, self.total_notes - len(self.notes))
+
+    def summary(self) -> str:
+        return summarize(self.counts, written=self.written, file_error=self.file_error)
+
+    def as_dict(self) -> dict[str, Any]:
+        data = {
+            name: getattr(self, name)
+            for name in self.__dataclass_fields__
+            if name not in ("rows", "suggestions")
+        }
+        data["rows"] = [
+            [
+                row.line,
+                row.outcome,
+                row.message,
+                [None if v is None else str(v)[:PREVIEW_CELL] for v in row.raw],
+            ]
+            for row in self.rows
+        ]
+        data["suggestions"] = [
+            [s.spelling, s.text, s.partner_id, s.partner_name, s.score]
+            for s in self.suggestions
+        ]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Preview:
+        known = {
+            k: v
+            for k, v in data.items()
+            if k in cls.__dataclass_fields__ and k not in ("rows", "suggestions")
+        }
+        return cls(
+            **{"counts": dict.fromkeys(OUTCOMES, 0), **known},
+            rows=[RowResult(*row) for row in data.get("rows", [])],
+            suggestions=[Suggestion(*s) for s in data.get("suggestions", [])],
+        )
 
 
 def _report_cell(value: object) -> str:

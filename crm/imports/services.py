@@ -1,9 +1,13 @@
 """Import batches: store the upload, run the import, record what came of it.
 
-The admin, the ``import_data`` command and the background task all call
+The admin, the ``import_data`` command and the background tasks all call
 these, so every import leaves the same trail: an ``ImportBatch`` with who,
 when, the file (in Django's storage, readable from any worker machine), its
-checksum, the options, the counts and the error report.
+checksum, the options, the counts, the error report and, until it is
+imported, what its preview page shows.
+
+Files above ``BACKGROUND_ROWS`` rows are previewed and imported on a worker
+(``batch_enqueue``); the others in the request. Both go through ``batch_run``.
 """
 
 from __future__ import annotations
@@ -14,7 +18,8 @@ from pathlib import PurePath
 
 from django.core.files.base import ContentFile
 from django.db import DatabaseError, connections, router, transaction
-from django.utils import timezone
+from django.db.models import Q
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from crm.imports.engine import CHUNK as CHUNK_ROWS
@@ -22,9 +27,12 @@ from crm.imports.engine import ImportOptions, ImportResult, checksum, run_import
 from crm.imports.registry import get_resource
 from crm.models import ImportBatch
 
-# Files above this many rows run as a background task, not in the request.
+# Files above this many rows are previewed and imported by a background task,
+# not in the request.
 BACKGROUND_ROWS = 10_000
 PROGRESS_EVERY = 2_000
+# Rows a preview keeps and shows (errors first); the counts cover them all.
+PREVIEW_ROWS = 300
 
 
 def batch_create(
@@ -106,6 +114,10 @@ def _progress_writer(batch: ImportBatch):
     """
     alias = router.db_for_write(ImportBatch)
     table = connections[alias].ops.quote_name(ImportBatch._meta.db_table)
+    if connections[alias].vendor != "postgresql" and batch.dry_run:
+        # The figures would be rolled back with the preview, and writing them
+        # would lock SQLite against every other writer until it ends.
+        return lambda done, total: None, lambda: None
     if connections[alias].vendor != "postgresql":
 
         def progress(done: int, total: int) -> None:
@@ -152,6 +164,13 @@ def batch_record(*, batch: ImportBatch, result: ImportResult) -> None:
         batch.status = ImportBatch.Status.DONE
     else:
         batch.status = ImportBatch.Status.FAILED
+    # An imported file needs no preview any more; one that was not may be
+    # previewed again or imported from its preview page.
+    batch.preview = (
+        {}
+        if batch.status == ImportBatch.Status.DONE
+        else result.preview(PREVIEW_ROWS).as_dict()
+    )
     if result.rows and (result.has_errors or counts["skipped"]):
         stem = PurePath(batch.file_name).stem
         batch.report.save(
@@ -163,14 +182,76 @@ def batch_record(*, batch: ImportBatch, result: ImportResult) -> None:
     batch.save()
 
 
-def batch_enqueue(*, batch: ImportBatch) -> None:
-    """Run the batch on a worker once the current transaction commits."""
-    from crm.imports.tasks import import_batch_task
+def batch_enqueue(
+    *,
+    batch: ImportBatch,
+    dry_run: bool,
+    options: ImportOptions | None = None,
+    language: str | None = None,
+) -> bool:
+    """Preview (``dry_run``) or import the batch on a worker, after the commit.
 
-    batch.status = ImportBatch.Status.QUEUED
-    batch.dry_run = False
-    batch.save(update_fields=["status", "dry_run"])
-    transaction.on_commit(lambda: import_batch_task.enqueue(batch.pk))
+    Returns False, queuing nothing, when the batch is queued, running or
+    imported already: a second click on *Import* imports nothing twice.
+    ``language`` is the one the rows' messages are written in.
+    """
+    from crm.imports.tasks import import_batch_task, preview_batch_task
+
+    # The last run's counts would read as this one's until it ends; the rows
+    # in the file stay, for the progress.
+    changes = {
+        "status": ImportBatch.Status.QUEUED,
+        "dry_run": dry_run,
+        "background": True,
+        "rows_done": 0,
+        "rows_new": 0,
+        "rows_updated": 0,
+        "rows_unchanged": 0,
+        "rows_skipped": 0,
+        "rows_error": 0,
+        "message": "",
+    }
+    if options is not None:
+        changes["options"] = options.as_dict()
+    # Startable: a preview or a failed import, or a file never run (just
+    # uploaded: queued, never finished).
+    startable = Q(
+        status__in=[ImportBatch.Status.PREVIEWED, ImportBatch.Status.FAILED]
+    ) | Q(status=ImportBatch.Status.QUEUED, finished_at__isnull=True)
+    if not ImportBatch.objects.filter(startable, pk=batch.pk).update(**changes):
+        return False
+    for name, value in changes.items():
+        setattr(batch, name, value)
+    task = preview_batch_task if dry_run else import_batch_task
+    transaction.on_commit(lambda: task.enqueue(batch.pk, language))
+    return True
+
+
+def batch_run_queued(
+    *, batch_id: int, dry_run: bool, language: str | None = None
+) -> dict[str, int]:
+    """Run a batch queued by ``batch_enqueue``; what a worker calls.
+
+    A batch no longer queued (run by a task queued twice) is left alone; one
+    whose run breaks is marked failed, so its page stops waiting for it.
+    """
+    claimed = ImportBatch.objects.filter(
+        pk=batch_id, status=ImportBatch.Status.QUEUED
+    ).update(status=ImportBatch.Status.RUNNING)
+    if not claimed:
+        return {}
+    batch = ImportBatch.objects.get(pk=batch_id)
+    try:
+        with translation.override(language or translation.get_language()):
+            return batch_run(batch=batch, dry_run=dry_run).counts
+    except Exception as error:
+        ImportBatch.objects.filter(pk=batch_id).update(
+            status=ImportBatch.Status.FAILED,
+            finished_at=timezone.now(),
+            message=_("The run stopped on an unexpected error: %(error)s")
+            % {"error": f"{type(error).__name__}: {error}"},
+        )
+        raise
 
 
 def estimate_rows(data: bytes, filename: str = "") -> int:

@@ -1,4 +1,10 @@
-"""Background imports: large files run on a ``db_worker``, not in a request."""
+"""Background imports: large files are previewed and imported on a ``db_worker``.
+
+The file is read through the storage API, so any worker machine can run
+them, and the browser that uploaded it may be closed meanwhile. Progress and
+outcome are saved on the batch; ``crm.imports.services.batch_enqueue`` queues
+them.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +12,16 @@ from django.tasks import task
 
 
 @task
-def import_batch_task(batch_id: int) -> dict[str, int]:
-    """Import a stored batch's file; progress and outcome are saved on the batch.
+def preview_batch_task(batch_id: int, language: str | None = None) -> dict[str, int]:
+    """Preview a stored batch: plan every row, write nothing, keep the preview."""
+    from crm.imports.services import batch_run_queued
 
-    The file is read through the storage API, so any worker machine can run it,
-    and the browser that uploaded it may be closed meanwhile.
-    """
-    from crm.imports.services import batch_run
-    from crm.models import ImportBatch
+    return batch_run_queued(batch_id=batch_id, dry_run=True, language=language)
 
-    batch = ImportBatch.objects.get(pk=batch_id)
-    result = batch_run(batch=batch, dry_run=False)
-    return result.counts
+
+@task
+def import_batch_task(batch_id: int, language: str | None = None) -> dict[str, int]:
+    """Import a stored batch with the options saved on it, all or nothing."""
+    from crm.imports.services import batch_run_queued
+
+    return batch_run_queued(batch_id=batch_id, dry_run=False, language=language)

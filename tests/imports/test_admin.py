@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pytest
+from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -7,6 +9,7 @@ from crm.imports import services
 from crm.lib.tabular import check_upload
 from crm.models import ImportBatch
 from pledges.models import Pledge
+from tests.factories import UserFactory
 from tests.imports.conftest import DATA
 
 PLEDGES = (
@@ -117,31 +120,6 @@ def test_an_fts_export_uploaded_on_pledges_is_read_as_fts(admin_client, world):
     assert page.context["counts"]["new"] == 3
 
 
-def test_a_large_file_runs_in_the_background(
-    admin_client, world, settings, monkeypatch
-):
-    settings.TASKS = {
-        "default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}
-    }
-    monkeypatch.setattr(services, "BACKGROUND_ROWS", 2)
-    monkeypatch.setattr("crm.imports.admin.BACKGROUND_ROWS", 2)
-    content = "Donor,Amount,Currency,Date\n" + "".join(
-        f"ACME,{n},CHF,2024-01-{n:02d}\n" for n in range(1, 6)
-    )
-    page = upload(
-        admin_client,
-        "admin:pledges_pledge_import",
-        content.encode(),
-        resource="pledges",
-    )
-    batch = ImportBatch.objects.get()
-    assert page.status_code == 302
-    assert page.url == reverse("admin:crm_importbatch_change", args=[batch.pk])
-    # on_commit callbacks run at the end of the test transaction only when asked.
-    batch.refresh_from_db()
-    assert batch.status in (ImportBatch.Status.QUEUED, ImportBatch.Status.DONE)
-
-
 def test_the_background_task_imports_the_stored_file(world, settings):
     from crm.imports.engine import ImportOptions
     from crm.imports.tasks import import_batch_task
@@ -217,3 +195,196 @@ def test_the_upload_is_checked_by_content_not_by_name(admin_client, world, setti
 def test_a_real_workbook_passes_the_upload_check():
     data = (DATA / "imports_pledges_multisheet.xlsx").read_bytes()
     assert check_upload(data, "anything.csv") == "xlsx"
+
+
+# Large files: previewed, then imported, by a background task.
+
+IMMEDIATE = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+LARGE = (
+    "Donor,Reference,Amount,Currency,Date\n"
+    + "".join(f"Acme Telekom,AC-{n},{n}00,CHF,0{n}.04.2024\n" for n in range(1, 7))
+    + "ACME,AC-9,900,CHF,31.02.2024\n"
+)
+
+
+@pytest.fixture
+def large(settings, monkeypatch):
+    """Files above 5 rows go to the background; tasks run at once."""
+    settings.TASKS = IMMEDIATE
+    monkeypatch.setattr(services, "BACKGROUND_ROWS", 5)
+
+
+def post(client, url, data, capture):
+    """POST, then run what the request queued for after its commit."""
+    with capture(execute=True):
+        return client.post(url, data)
+
+
+def test_a_large_file_is_previewed_in_the_background_and_imported_on_confirmation(
+    admin_client, world, large, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        page = upload(
+            admin_client,
+            "admin:pledges_pledge_import",
+            LARGE.encode(),
+            resource="pledges",
+        )
+    batch = ImportBatch.objects.get()
+    batch_page = reverse("admin:crm_importbatch_change", args=[batch.pk])
+    preview_page = reverse("admin:pledges_pledge_import_preview", args=[batch.pk])
+    assert (page.status_code, page.url) == (302, batch_page)
+    batch.refresh_from_db()
+    assert (batch.status, batch.background) == (ImportBatch.Status.PREVIEWED, True)
+    assert (batch.rows_total, batch.rows_error) == (7, 7)
+    assert Pledge.objects.count() == 0  # nothing is written before confirmation
+
+    detail = admin_client.get(batch_page)
+    assert "The preview is ready" in detail.text
+    assert preview_page in detail.text
+
+    shown = admin_client.get(preview_page)
+    assert shown.status_code == 200
+    assert [row.outcome for row in shown.context["rows"]] == ["error"] * 7
+    assert "31.02.2024" in shown.text
+    assert "Acme Telecom" in shown.text  # the suggestion to tick
+    assert reverse("admin:crm_importbatch_report", args=[batch.pk]) in shown.text
+    assert not shown.context["can_import"]
+
+    # Import with errors, without "valid rows only": nothing is written.
+    refused = post(
+        admin_client,
+        preview_page,
+        {"dates": "dayfirst", "confirm": "1"},
+        django_capture_on_commit_callbacks,
+    )
+    assert refused.url == batch_page
+    batch.refresh_from_db()
+    assert batch.status == ImportBatch.Status.FAILED
+    assert Pledge.objects.count() == 0
+
+    # Tick the suggestion and preview again, in the background.
+    suggestion = shown.context["result"].suggestions[0]
+    choice = {f"partner:{suggestion.spelling}": suggestion.partner_id}
+    again = post(
+        admin_client,
+        preview_page,
+        {"dates": "dayfirst", "valid_rows_only": "on", "preview": "1", **choice},
+        django_capture_on_commit_callbacks,
+    )
+    assert again.url == batch_page
+    shown = admin_client.get(preview_page)
+    assert (shown.context["counts"]["new"], shown.context["counts"]["error"]) == (6, 1)
+    assert shown.context["rows"][0].outcome == "error"
+    assert shown.context["can_import"]
+    assert Pledge.objects.count() == 0
+
+    done = post(
+        admin_client,
+        preview_page,
+        {"dates": "dayfirst", "valid_rows_only": "on", "confirm": "1", **choice},
+        django_capture_on_commit_callbacks,
+    )
+    assert done.url == batch_page
+    batch.refresh_from_db()
+    assert batch.status == ImportBatch.Status.DONE
+    assert (batch.rows_new, batch.rows_error, batch.preview) == (6, 1, {})
+    assert set(Pledge.objects.values_list("import_batch", flat=True)) == {batch.pk}
+    assert set(Pledge.objects.values_list("partner", flat=True)) == {world["acme"].pk}
+    history = Pledge.history.filter(history_change_reason=f"import batch {batch.pk}")
+    assert history.count() == 6
+    assert {h.history_user.username for h in history} == {"admin"}
+    detail = admin_client.get(batch_page)
+    assert "The preview is ready" not in detail.text
+    assert admin_client.get(preview_page).url == batch_page
+
+
+def test_a_large_file_waits_for_a_worker_and_its_page_says_so(
+    admin_client, world, large
+):
+    # Without running the on-commit callbacks, the task is never enqueued.
+    upload(
+        admin_client, "admin:pledges_pledge_import", LARGE.encode(), resource="pledges"
+    )
+    batch = ImportBatch.objects.get()
+    assert (batch.status, batch.dry_run) == (ImportBatch.Status.QUEUED, True)
+    detail = admin_client.get(reverse("admin:crm_importbatch_change", args=[batch.pk]))
+    assert "Preparing the preview" in detail.text
+    assert "Waiting for a background worker" in detail.text
+    assert 'http-equiv="refresh"' in detail.text
+    preview = admin_client.get(
+        reverse("admin:pledges_pledge_import_preview", args=[batch.pk])
+    )
+    assert preview.status_code == 302
+    assert Pledge.objects.count() == 0
+
+
+def test_another_user_cannot_open_a_preview(
+    admin_client, client, world, large, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        upload(
+            admin_client,
+            "admin:pledges_pledge_import",
+            LARGE.encode(),
+            resource="pledges",
+        )
+    batch = ImportBatch.objects.get()
+    other = UserFactory(is_staff=True, username="other")
+    other.user_permissions.set(
+        Permission.objects.filter(content_type__app_label__in=["pledges", "crm"])
+    )
+    client.force_login(other)
+    preview_page = reverse("admin:pledges_pledge_import_preview", args=[batch.pk])
+
+    assert client.get(reverse("admin:pledges_pledge_import")).status_code == 200
+    assert client.get(preview_page).status_code == 403
+    assert client.post(preview_page, {"confirm": "1"}).status_code == 403
+    detail = client.get(reverse("admin:crm_importbatch_change", args=[batch.pk]))
+    assert detail.status_code == 200
+    assert preview_page not in detail.text
+    assert Pledge.objects.count() == 0
+
+
+def test_a_small_files_preview_opens_again_from_its_batch(admin_client, world):
+    upload(
+        admin_client,
+        "admin:pledges_pledge_import",
+        PLEDGES.encode(),
+        resource="pledges",
+    )
+    batch = ImportBatch.objects.get()
+    assert not batch.background
+    detail = admin_client.get(reverse("admin:crm_importbatch_change", args=[batch.pk]))
+    preview_page = reverse("admin:pledges_pledge_import_preview", args=[batch.pk])
+    assert preview_page in detail.text
+    shown = admin_client.get(preview_page)
+    assert shown.context["counts"]["new"] == 1
+    assert "Acme Telekom" in shown.text
+
+
+def test_the_batch_and_preview_pages_take_a_bounded_number_of_queries(
+    admin_client,
+    world,
+    large,
+    django_capture_on_commit_callbacks,
+    django_assert_max_num_queries,
+):
+    for _n in range(3):
+        with django_capture_on_commit_callbacks(execute=True):
+            upload(
+                admin_client,
+                "admin:pledges_pledge_import",
+                LARGE.encode(),
+                resource="pledges",
+            )
+    batch = ImportBatch.objects.first()
+    # Session, user, the batches (and the list's counts and filter).
+    with django_assert_max_num_queries(6):
+        admin_client.get(reverse("admin:crm_importbatch_changelist"))
+    with django_assert_max_num_queries(5):
+        admin_client.get(reverse("admin:crm_importbatch_change", args=[batch.pk]))
+    with django_assert_max_num_queries(3):
+        admin_client.get(
+            reverse("admin:pledges_pledge_import_preview", args=[batch.pk])
+        )

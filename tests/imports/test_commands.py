@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 from django.core.management import CommandError, call_command
 
+from crm.imports import services
 from crm.models import ImportBatch
 from pledges.models import Pledge
 from tests.imports.conftest import DATA
@@ -59,3 +60,20 @@ def test_import_data_reads_a_sheet(world, capsys):
     path = DATA / "imports_pledges_multisheet.xlsx"
     call_command("import_data", "pledges", str(path), "--sheet", "Pledges 2023")
     assert Pledge.objects.get().external_id == "DE-2023-1"
+
+
+def test_import_data_imports_a_large_file_at_once_without_a_worker(
+    world, tmp_path, monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr(services, "BACKGROUND_ROWS", 2)
+    path = tmp_path / "large.csv"
+    path.write_text(
+        "Donor,Reference,Amount,Currency,Date\n"
+        + "".join(f"ACME,AC-{n},{n}00,CHF,2024-04-0{n}\n" for n in range(1, 6))
+    )
+    with django_capture_on_commit_callbacks() as queued:
+        call_command("import_data", "pledges", str(path))
+    assert queued == []
+    batch = ImportBatch.objects.get()
+    assert (batch.status, batch.background) == (ImportBatch.Status.DONE, False)
+    assert Pledge.objects.count() == 5
