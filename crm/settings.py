@@ -123,6 +123,18 @@ DATABASES = {
     )
 }
 
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Development on SQLite runs the web server and a task worker side by
+    # side: the write-ahead log lets pages read while an import writes, and
+    # writers wait for each other (up to 20 s) instead of failing at once.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+        }
+    )
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Sign-in. Axes counts failed sign-ins and refuses further attempts for a
