@@ -209,6 +209,15 @@ def test_the_engagement_export_refuses_them_picked_by_id(plain, world):
     assert SECRET not in response.content.decode()
 
 
+def test_the_export_action_gives_exactly_the_rows_ticked(plain, world):
+    other = EngagementFactory(partners=[world["partner"]], subject="Other call")
+    response = _export(plain, export_items=[other.pk])
+    body = response.content.decode()
+    assert "Other call" in body
+    assert "Open briefing" not in body
+    assert SECRET not in body
+
+
 def test_the_engagement_export_includes_them_for_the_trusted(trusted):
     response = _export(trusted)
     assert SECRET in response.content.decode()
