@@ -14,6 +14,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from crm.health import worker_state
 from crm.imports.admin import ImportMixin
 from crm.imports.registry import get_resource
 from crm.lib.names import normalize_name
@@ -312,6 +313,9 @@ class ImportBatchAdmin(admin.ModelAdmin):
     def render_change_form(self, request, context, *args, obj=None, **kwargs):
         if obj is not None:
             context["preview_url"] = self.preview_url(request, obj)
+            if obj.status in (ImportBatch.Status.QUEUED, ImportBatch.Status.RUNNING):
+                # Work waiting on a worker that is not there would wait forever.
+                context["worker"] = worker_state()
         return super().render_change_form(request, context, *args, obj=obj, **kwargs)
 
     def preview_url(self, request, batch: ImportBatch) -> str:

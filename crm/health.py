@@ -22,26 +22,33 @@ def health(request: HttpRequest) -> JsonResponse:
     processes serve pages without it, and a load balancer should not take
     them out of rotation because the worker is down.
     """
-    from crm.models import WorkerHeartbeat
-
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
-        beat = WorkerHeartbeat.objects.order_by("-last_seen").first()
+        worker = worker_state()
     except DatabaseError as error:
         return JsonResponse(
             {"status": "error", "database": f"unreachable: {error.__class__.__name__}"},
             status=503,
         )
-    worker: dict[str, object] = {"status": "never seen"}
-    if beat is not None:
-        age = (timezone.now() - beat.last_seen).total_seconds()
-        worker = {
-            "status": "ok" if age <= WORKER_STALE_AFTER else "stale",
-            "last_heartbeat": beat.last_seen.isoformat(),
-            "seconds_ago": round(age, 1),
-            "worker_id": beat.worker_id,
-            "host": beat.hostname,
-        }
+    if "last_seen" in worker:
+        worker["last_heartbeat"] = worker.pop("last_seen").isoformat()
     return JsonResponse({"status": "ok", "database": "ok", "worker": worker})
+
+
+def worker_state() -> dict[str, object]:
+    """The newest worker heartbeat: status "ok", "stale" or "never seen"."""
+    from crm.models import WorkerHeartbeat
+
+    beat = WorkerHeartbeat.objects.order_by("-last_seen").first()
+    if beat is None:
+        return {"status": "never seen"}
+    age = (timezone.now() - beat.last_seen).total_seconds()
+    return {
+        "status": "ok" if age <= WORKER_STALE_AFTER else "stale",
+        "last_seen": beat.last_seen,
+        "seconds_ago": round(age, 1),
+        "worker_id": beat.worker_id,
+        "host": beat.hostname,
+    }

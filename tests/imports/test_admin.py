@@ -1,13 +1,16 @@
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from crm.imports import services
 from crm.lib.tabular import check_upload
-from crm.models import ImportBatch
+from crm.models import ImportBatch, WorkerHeartbeat
 from pledges.models import Pledge
 from tests.factories import UserFactory
 from tests.imports.conftest import DATA
@@ -312,6 +315,16 @@ def test_a_large_file_waits_for_a_worker_and_its_page_says_so(
     assert "Preparing the preview" in detail.text
     assert "Waiting for a background worker" in detail.text
     assert 'http-equiv="refresh"' in detail.text
+    # No worker has ever run here: the page says who can fix it.
+    assert "No background worker has run yet" in detail.text
+    WorkerHeartbeat.objects.create(
+        worker_id="w1", hostname="crm-1", last_seen=timezone.now()
+    )
+    detail = admin_client.get(reverse("admin:crm_importbatch_change", args=[batch.pk]))
+    assert 'id="no-worker"' not in detail.text
+    WorkerHeartbeat.objects.update(last_seen=timezone.now() - dt.timedelta(minutes=5))
+    detail = admin_client.get(reverse("admin:crm_importbatch_change", args=[batch.pk]))
+    assert "No background worker has been heard from for 5" in detail.text
     preview = admin_client.get(
         reverse("admin:pledges_pledge_import_preview", args=[batch.pk])
     )
