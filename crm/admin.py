@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import PurePath
 
 from django import forms
-from django.contrib import admin
-from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html
@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from crm.health import worker_state
 from crm.imports.admin import ImportMixin
 from crm.imports.registry import get_resource
+from crm.imports.services import batch_stop_waiting
 from crm.lib.names import normalize_name
 from crm.models import Country, CountryAlias, ExchangeRate, ExportLog, ImportBatch
 
@@ -343,6 +344,11 @@ class ImportBatchAdmin(admin.ModelAdmin):
                 self.admin_site.admin_view(self.report_view),
                 name="crm_importbatch_report",
             ),
+            path(
+                "<int:batch_id>/stop-waiting/",
+                self.admin_site.admin_view(self.stop_waiting_view),
+                name="crm_importbatch_stop_waiting",
+            ),
             *super().get_urls(),
         ]
 
@@ -365,6 +371,31 @@ class ImportBatchAdmin(admin.ModelAdmin):
             reverse("admin:crm_importbatch_report", args=[obj.pk]),
             _("Download the rows with their errors (CSV)"),
         )
+
+    def stop_waiting_view(self, request, batch_id: int):
+        """POST: give up on a batch no worker is running (uploader only)."""
+        batch = get_object_or_404(ImportBatch, pk=batch_id)
+        if request.method != "POST":
+            raise Http404
+        if batch.user_id != request.user.pk and not request.user.is_superuser:
+            raise PermissionDenied
+        page = reverse("admin:crm_importbatch_change", args=[batch.pk])
+        if worker_state()["status"] == "ok":
+            self.message_user(
+                request,
+                gettext("A background worker is running: the file is on its way."),
+                messages.WARNING,
+            )
+        elif batch_stop_waiting(batch=batch, user=request.user):
+            self.message_user(
+                request,
+                gettext(
+                    "Stopped. Nothing of this run was written; preview or import "
+                    "the file again once a worker runs."
+                ),
+                messages.SUCCESS,
+            )
+        return HttpResponseRedirect(page)
 
     def report_view(self, request, batch_id: int):
         batch = get_object_or_404(ImportBatch, pk=batch_id)

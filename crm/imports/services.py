@@ -254,6 +254,31 @@ def batch_run_queued(
         raise
 
 
+def batch_stop_waiting(*, batch: ImportBatch, user) -> bool:
+    """Mark a queued or running batch failed: no worker will run or finish it.
+
+    For a batch left "running" by a worker that stopped (its transaction was
+    rolled back with it, so nothing of the file is in the database) or queued
+    where no worker runs. The file can then be previewed or imported again.
+    Returns False if the batch was neither queued nor running.
+    """
+    stopped = ImportBatch.objects.filter(
+        pk=batch.pk,
+        status__in=[ImportBatch.Status.QUEUED, ImportBatch.Status.RUNNING],
+    ).update(
+        status=ImportBatch.Status.FAILED,
+        finished_at=timezone.now(),
+        message=_(
+            "Stopped by %(user)s: no background worker was running it. "
+            "Nothing of this run was written."
+        )
+        % {"user": user.get_username()},
+    )
+    if stopped:
+        batch.refresh_from_db()
+    return bool(stopped)
+
+
 def estimate_rows(data: bytes, filename: str = "") -> int:
     """Rows in a file, cheaply: lines of text, or the largest sheet's rows."""
     if data[:4] == b"PK\x03\x04":

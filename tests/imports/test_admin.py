@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -330,6 +331,42 @@ def test_a_large_file_waits_for_a_worker_and_its_page_says_so(
     )
     assert preview.status_code == 302
     assert Pledge.objects.count() == 0
+
+
+def test_a_file_no_worker_runs_can_be_given_up_and_tried_again(
+    admin_client, world, large
+):
+    upload(
+        admin_client, "admin:pledges_pledge_import", LARGE.encode(), resource="pledges"
+    )
+    batch = ImportBatch.objects.get()
+    page = reverse("admin:crm_importbatch_change", args=[batch.pk])
+    stop = reverse("admin:crm_importbatch_stop_waiting", args=[batch.pk])
+    assert "Stop waiting" in admin_client.get(page).text
+
+    # Not while a worker is alive, and not for someone else's file.
+    WorkerHeartbeat.objects.create(worker_id="w1", last_seen=timezone.now())
+    response = admin_client.post(stop, follow=True)
+    assert "A background worker is running" in response.text
+    assert ImportBatch.objects.get().status == ImportBatch.Status.QUEUED
+    WorkerHeartbeat.objects.all().delete()
+    other = UserFactory(is_staff=True, username="other")
+    other.user_permissions.set(
+        Permission.objects.filter(content_type__app_label__in=["pledges", "crm"])
+    )
+    client = Client()
+    client.force_login(other)
+    assert "Stop waiting" not in client.get(page).text
+    assert client.post(stop).status_code == 403
+
+    response = admin_client.post(stop, follow=True)
+    assert "Nothing of this run was written" in response.text
+    batch.refresh_from_db()
+    assert batch.status == ImportBatch.Status.FAILED
+    assert "Stopped by admin" in batch.message
+    assert Pledge.objects.count() == 0
+    # The file may be queued again.
+    assert services.batch_enqueue(batch=batch, dry_run=True)
 
 
 def test_another_user_cannot_open_a_preview(
