@@ -19,7 +19,6 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.formats import number_format
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
@@ -30,6 +29,7 @@ from crm.admin import ADMIN_CSS, YearListFilter
 from crm.admin_site import Panel
 from crm.history import HistoryAdmin
 from crm.imports.admin import ImportMixin
+from crm.lib.money import format_money
 from partners.admin import PartnerAdmin as BasePartnerAdmin
 from partners.admin import SelectedObjectFilter, titled
 from partners.models import Partner
@@ -56,17 +56,9 @@ PLEDGES_CSS = {"all": [*ADMIN_CSS["all"], "pledges/admin.css"]}
 HUNDRED = Decimal(100)
 
 
-def money(amount: Decimal | None, currency: str = "CHF") -> str:
-    """``CHF 1,234.50`` in the user's locale; an empty string for no amount."""
-    if amount is None:
-        return ""
-    number = number_format(amount, 2, force_grouping=True)
-    return f"{currency} {number}" if currency else number
-
-
 def money_cell(amount: Decimal | None, currency: str = "CHF") -> str:
-    """``money()`` kept on one line in a list column."""
-    text = money(amount, currency)
+    """``format_money()`` kept on one line in a list column."""
+    text = format_money(amount, currency)
     return format_html('<span class="crm-nowrap">{}</span>', text) if text else ""
 
 
@@ -249,12 +241,13 @@ class InstallmentInline(admin.TabularInline):
         if obj.is_overdue:
             return format_html(
                 '<span class="crm-overdue">{}</span>',
-                _("overdue, %(paid)s paid") % {"paid": money(obj.paid_amount, "")}
+                _("overdue, %(paid)s paid")
+                % {"paid": format_money(obj.paid_amount, "")}
                 if obj.paid_amount
                 else _("overdue"),
             )
         if obj.paid_amount:
-            return _("%(paid)s paid") % {"paid": money(obj.paid_amount, "")}
+            return _("%(paid)s paid") % {"paid": format_money(obj.paid_amount, "")}
         return _("due")
 
 
@@ -293,7 +286,7 @@ class PaymentInline(admin.TabularInline):
             return ""
         return format_html(
             '{}<div class="crm-quiet">{}</div>',
-            money(obj.amount_chf),
+            format_money(obj.amount_chf),
             obj.chf_rate.normalize(),
         )
 
@@ -536,18 +529,19 @@ class PledgeAdmin(ImportMixin, HistoryAdmin):
     def amount_with_chf(self, obj: Pledge) -> str:
         if obj.currency == "CHF":
             return format_html(
-                '<span class="crm-nowrap">{}</span>', money(obj.amount, obj.currency)
+                '<span class="crm-nowrap">{}</span>',
+                format_money(obj.amount, obj.currency),
             )
         return format_html(
             '<span class="crm-nowrap">{}</span><div class="crm-quiet crm-nowrap">{}'
             "</div>",
-            money(obj.amount, obj.currency),
-            money(obj.amount_chf),
+            format_money(obj.amount, obj.currency),
+            format_money(obj.amount_chf),
         )
 
     @admin.display(description=_("amount (CHF)"), ordering="amount_chf")
     def amount_chf_display(self, obj: Pledge) -> str:
-        return money(obj.amount_chf) if obj.pk else ""
+        return format_money(obj.amount_chf) if obj.pk else ""
 
     @admin.display(description=_("rate used"))
     def rate_display(self, obj: Pledge) -> str:
@@ -572,8 +566,8 @@ class PledgeAdmin(ImportMixin, HistoryAdmin):
         parts = [
             _("%(received)s received (%(chf)s), %(percent)s")
             % {
-                "received": money(obj.received_amount, obj.currency),
-                "chf": money(obj.received_chf),
+                "received": format_money(obj.received_amount, obj.currency),
+                "chf": format_money(obj.received_chf),
                 "percent": percent(obj.received_amount, obj.amount),
             }
         ]
@@ -581,8 +575,8 @@ class PledgeAdmin(ImportMixin, HistoryAdmin):
             parts.append(
                 _("%(outstanding)s outstanding (%(chf)s at the pledge rate)")
                 % {
-                    "outstanding": money(obj.outstanding_amount, obj.currency),
-                    "chf": money(obj.outstanding_chf),
+                    "outstanding": format_money(obj.outstanding_amount, obj.currency),
+                    "chf": format_money(obj.outstanding_chf),
                 }
             )
         if obj.overdue_amount:
@@ -590,12 +584,13 @@ class PledgeAdmin(ImportMixin, HistoryAdmin):
                 format_html(
                     '<span class="crm-overdue">{}</span>',
                     _("%(overdue)s overdue")
-                    % {"overdue": money(obj.overdue_amount, obj.currency)},
+                    % {"overdue": format_money(obj.overdue_amount, obj.currency)},
                 )
             )
         if obj.weighted_chf:
             parts.append(
-                _("weighted value %(weighted)s") % {"weighted": money(obj.weighted_chf)}
+                _("weighted value %(weighted)s")
+                % {"weighted": format_money(obj.weighted_chf)}
             )
         return format_html_join(mark_safe("<br>"), "{}", ((part,) for part in parts))
 
@@ -612,8 +607,8 @@ class PledgeAdmin(ImportMixin, HistoryAdmin):
                     len(lowering),
                 )
                 % {
-                    "before": money(obj.amount + taken, obj.currency),
-                    "taken": money(taken, obj.currency),
+                    "before": format_money(obj.amount + taken, obj.currency),
+                    "taken": format_money(taken, obj.currency),
                     "count": len(lowering),
                 }
             )
@@ -638,7 +633,7 @@ class PledgeAdmin(ImportMixin, HistoryAdmin):
             return ""
         return format_html(
             '<span class="crm-overdue crm-nowrap">{}</span>',
-            money(obj.overdue_amount, obj.currency),
+            format_money(obj.overdue_amount, obj.currency),
         )
 
     # Actions -----------------------------------------------------------------
@@ -795,7 +790,7 @@ class PledgeAdmin(ImportMixin, HistoryAdmin):
                         if reduction.withdraws
                         else _("Reduced by %(amount)s: %(reason)s")
                     ) % {
-                        "amount": money(reduction.amount, pledge.currency),
+                        "amount": format_money(reduction.amount, pledge.currency),
                         "reason": reduction.reason,
                     }
                     self.log_change(request, pledge, message)

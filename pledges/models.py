@@ -23,7 +23,13 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from crm.lib.currencies import validate_currency
-from crm.lib.money import MissingExchangeRate, convert, quantize, to_chf
+from crm.lib.money import (
+    MissingExchangeRate,
+    convert,
+    format_money,
+    quantize,
+    to_chf,
+)
 from crm.models import import_batch_field
 from partners.models import Event, Partner
 from pledges.managers import (
@@ -312,7 +318,7 @@ class Pledge(models.Model):
     def __str__(self) -> str:
         if self.amount is None:
             return self.title
-        return f"{self.title} ({self.currency} {self.amount:,.2f})"
+        return f"{self.title} ({format_money(self.amount, self.currency)})"
 
     def save(self, *args, **kwargs) -> None:
         self.apply_stage_probability()
@@ -583,7 +589,7 @@ class Installment(models.Model):
         if self.amount is None or self.due_date is None:
             return str(_("New installment"))
         currency = self.pledge.currency if self.pledge_id else ""
-        return f"{self.due_date:%Y-%m-%d}: {currency} {self.amount:,.2f}"
+        return f"{self.due_date:%Y-%m-%d}: {format_money(self.amount, currency)}"
 
     def clean(self) -> None:
         if (
@@ -675,7 +681,9 @@ class Payment(models.Model):
     def __str__(self) -> str:
         if self.amount is None or self.received_on is None:
             return str(_("New payment"))
-        return f"{self.received_on:%Y-%m-%d}: {self.currency} {self.amount:,.2f}"
+        return (
+            f"{self.received_on:%Y-%m-%d}: {format_money(self.amount, self.currency)}"
+        )
 
     def save(self, *args, **kwargs) -> None:
         if not self.currency:
@@ -849,7 +857,7 @@ class PledgeReduction(models.Model):
         if self.amount is None or self.reduced_on is None:
             return str(_("New reduction"))
         currency = self.pledge.currency if self.pledge_id else ""
-        return f"{self.reduced_on:%Y-%m-%d}: {currency} -{self.amount:,.2f}"
+        return f"{self.reduced_on:%Y-%m-%d}: {format_money(-self.amount, currency)}"
 
     @property
     def external_reference(self) -> str:

@@ -346,3 +346,16 @@ def test_countries_are_named_in_the_reader_s_language(admin_client, db):
     english = admin_client.get("/admin/partners/partner/?q=Stiftung").text
     assert "Germany" in english
     assert "Allemagne" not in english
+
+
+def test_amounts_in_record_names_follow_the_language(db):
+    from decimal import Decimal
+
+    pledge = PledgeFactory(title="Smart Villages", amount=Decimal("1234567.5"))
+    currency = pledge.currency
+    assert str(pledge) == f"Smart Villages ({currency} 1,234,567.50)"
+    with translation.override("fr"):
+        name = str(pledge)
+    assert name.startswith("Smart Villages (")
+    assert ",50)" in name
+    assert "1,234,567" not in name
