@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from crm.health import worker_state
 from crm.imports.admin import ImportMixin
 from crm.imports.registry import get_resource
-from crm.imports.services import batch_stop_waiting
+from crm.imports.services import WorkerRunning, batch_stop_waiting
 from crm.lib.names import normalize_name
 from crm.models import Country, CountryAlias, ExchangeRate, ExportLog, ImportBatch
 
@@ -380,13 +380,16 @@ class ImportBatchAdmin(admin.ModelAdmin):
         if batch.user_id != request.user.pk and not request.user.is_superuser:
             raise PermissionDenied
         page = reverse("admin:crm_importbatch_change", args=[batch.pk])
-        if worker_state()["status"] == "ok":
+        try:
+            stopped = batch_stop_waiting(batch=batch, user=request.user)
+        except WorkerRunning:
             self.message_user(
                 request,
                 gettext("A background worker is running: the file is on its way."),
                 messages.WARNING,
             )
-        elif batch_stop_waiting(batch=batch, user=request.user):
+            stopped = False
+        if stopped:
             self.message_user(
                 request,
                 gettext(

@@ -22,6 +22,7 @@ from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from crm.health import worker_state
 from crm.imports.engine import CHUNK as CHUNK_ROWS
 from crm.imports.engine import ImportOptions, ImportResult, checksum, run_import
 from crm.imports.registry import get_resource
@@ -254,14 +255,21 @@ def batch_run_queued(
         raise
 
 
+class WorkerRunning(Exception):
+    """A worker is alive: a queued or running batch is on its way."""
+
+
 def batch_stop_waiting(*, batch: ImportBatch, user) -> bool:
     """Mark a queued or running batch failed: no worker will run or finish it.
 
     For a batch left "running" by a worker that stopped (its transaction was
     rolled back with it, so nothing of the file is in the database) or queued
     where no worker runs. The file can then be previewed or imported again.
-    Returns False if the batch was neither queued nor running.
+    Raises ``WorkerRunning`` while a worker beats; returns False if the batch
+    was neither queued nor running.
     """
+    if worker_state()["status"] == "ok":
+        raise WorkerRunning
     stopped = ImportBatch.objects.filter(
         pk=batch.pk,
         status__in=[ImportBatch.Status.QUEUED, ImportBatch.Status.RUNNING],
