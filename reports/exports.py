@@ -31,6 +31,7 @@ from reports.reporting import (
     Column,
     Report,
     Table,
+    percent_text,
 )
 
 Document = tuple[str, str, bytes]
@@ -217,7 +218,7 @@ def display(value: Any, column: Column) -> Cell:
         decimals = max(0, -Decimal(value).normalize().as_tuple().exponent)
         return Cell(number_format(value, decimals, force_grouping=True), css)
     if column.kind == PERCENT:
-        return Cell(f"{number_format(value, 1)}\u00a0%", css)
+        return Cell(percent_text(value), css)
     if isinstance(value, dt.date):
         return Cell(date_format(value, "j M Y"), "report-date")
     return Cell(str(value), css)

@@ -416,7 +416,7 @@ def mobilization_report(
                 _chf_text(total_row.target_chf),
             ),
             (_("Received"), _chf_text(total_row.received_chf)),
-            (_("% of target"), _percent_text(total_row.percent_of_target)),
+            (_("% of target"), percent_text(total_row.percent_of_target)),
             (_("Weighted pipeline"), _chf_text(total_row.weighted_pipeline_chf)),
         ],
         notes=[
@@ -491,7 +491,7 @@ def _chf_text(value: Decimal | None) -> str:
     return charts.compact_chf(value)
 
 
-def _percent_text(value: Decimal | None) -> str:
+def percent_text(value: Decimal | None) -> str:
     """As the table shows it: "80,3 %" in French, a no-break space before %."""
     return "–" if value is None else f"{number_format(value, 1)}\u00a0%"
 
@@ -1466,7 +1466,7 @@ def followups_report(
         headline=[
             (_("Open"), str(open_total.open)),
             (_("Overdue"), str(open_total.overdue)),
-            (_("Completion rate"), _percent_text(completion_total.completion_rate)),
+            (_("Completion rate"), percent_text(completion_total.completion_rate)),
         ],
     )
 
