@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "partners.apps.PartnersConfig",
     "pledges.apps.PledgesConfig",
     "reports.apps.ReportsConfig",
+    "demo.apps.DemoConfig",  # seed_demo, demo_user; never imported by the product
     "django_tasks_db",
     "django_otp",
     "django_otp.plugins.otp_totp",

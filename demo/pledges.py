@@ -1,14 +1,15 @@
-"""Demo data for the pledges app, loaded by ``manage.py seed_demo``.
+"""The pledges app's demo data, loaded by ``manage.py seed_demo``.
 
 Pledges from 2022 to this year at every stage, for Member State governments
-and the demo partners of ``partners.demo``: multi-year schedules, payments in
+and the demo partners of ``demo.partners``: multi-year schedules, payments in
 the donors' currencies (and some in US dollars), overdue installments, a
 refund of an overpayment and a refund that reopens a fulfilled pledge,
 in-kind contributions, declined and withdrawn pledges, and targets per lever
 for recent years. Everything goes through ``pledges.services``, so the demo
 obeys the same rules as the admin.
 
-The plan is made in memory from the random generator, ``today`` and the
+The plan is made in memory from the random generator, ``today``, the data
+files (donors' currencies, titles, reasons: ``demo.catalogue``) and the
 database's partners, levers, events and exchange rates; it is then written by
 natural key (``external_source="demo"`` and a numbered ``external_id`` for
 pledges, (lever, year) for targets). A second run creates nothing; on a later
@@ -28,6 +29,8 @@ from django.db.models import Min
 
 from crm.lib.money import convert
 from crm.models import ExchangeRate
+from demo import catalogue
+from demo.tally import Tally
 from partners.models import Event, Partner
 from pledges import services
 from pledges.models import Installment, Lever, Pledge, Target
@@ -40,49 +43,6 @@ Earmarking = Pledge.Earmarking
 Frequency = Installment.Frequency
 Category = Partner.Category
 
-# Governments that appear as donors, with the currency they pledge in.
-DONOR_STATES = {
-    "CHE": "CHF",
-    "DEU": "EUR",
-    "FRA": "EUR",
-    "ITA": "EUR",
-    "ESP": "EUR",
-    "NLD": "EUR",
-    "BEL": "EUR",
-    "FIN": "EUR",
-    "LUX": "EUR",
-    "IRL": "EUR",
-    "GBR": "GBP",
-    "JPN": "JPY",
-    "SWE": "SEK",
-    "NOR": "NOK",
-    "DNK": "DKK",
-    "CAN": "CAD",
-    "AUS": "AUD",
-    "NZL": "NZD",
-    "KOR": "KRW",
-    "SAU": "SAR",
-    "ARE": "AED",
-    "QAT": "QAR",
-    "KWT": "KWD",
-    "USA": "USD",
-    "CHN": "CNY",
-    "IND": "INR",
-    "BRA": "BRL",
-    "ZAF": "ZAR",
-    "SGP": "SGD",
-    "MEX": "MXN",
-    "TUR": "TRY",
-    "EGY": "EGP",
-    "KEN": "KES",
-    "NGA": "NGN",
-    "IDN": "IDR",
-    "THA": "THB",
-    "RWA": "USD",
-    "SEN": "XOF",
-    "CIV": "XOF",
-}
-COUNTRY_CURRENCY = {**DONOR_STATES, "PAK": "PKR", "RUS": "RUB", "CMR": "XAF"}
 OTHER_STATES = 12  # further governments, drawn at random, with small pledges
 
 # Pledge sizes in CHF (low, high) by partner category.
@@ -124,41 +84,6 @@ LEVERS_BY_CATEGORY = {
     Category.OTHER: ["private-sector"],
 }
 
-TITLES = {
-    "unearmarked": [
-        "Voluntary contribution {year}",
-        "Core voluntary contribution {year}",
-    ],
-    "earmarked": [
-        "Smart Villages programme, phase {phase}",
-        "Trust fund for emergency telecommunications {year}",
-        "Giga school connectivity, {year}-{next}",
-        "Cybersecurity capacity building, {year}-{next}",
-        "Digital skills for women and girls, phase {phase}",
-        "Spectrum management assistance, {year}",
-    ],
-    "membership": ["Additional contributory units {year}"],
-    "private-sector": [
-        "Innovation partnership {year}",
-        "Digital inclusion partnership {year}-{next}",
-    ],
-    "flagship-events": [
-        "AI for Good {year} sponsorship",
-        "WSIS Forum {year} sponsorship",
-        "Girls in ICT Day {year} sponsorship",
-    ],
-    "in-kind": [
-        "Secondment of a telecommunication expert, {year}",
-        "Hosting of the regional forum {year}",
-        "Equipment for the emergency telecom cluster, {year}",
-    ],
-    "partner2connect": [
-        "Partner2Connect pledge: rural connectivity",
-        "Partner2Connect pledge: affordable devices",
-        "Partner2Connect pledge: digital skills",
-    ],
-}
-
 EARMARKING_BY_LEVER = {
     "unearmarked": [Earmarking.UNEARMARKED],
     "membership": [Earmarking.UNEARMARKED],
@@ -172,18 +97,6 @@ EARMARKING_BY_LEVER = {
     "in-kind": [Earmarking.TIGHTLY_EARMARKED],
     "partner2connect": [Earmarking.SOFTLY_EARMARKED, Earmarking.EARMARKED],
 }
-
-DECLINE_REASONS = [
-    "Budget cut: no new voluntary contributions this year.",
-    "Priorities moved to bilateral programmes.",
-    "The board preferred a regional partner.",
-    "No reply after three reminders; the proposal lapsed.",
-]
-WITHDRAW_REASONS = [
-    "Government change: the new ministry withdrew the pledge.",
-    "The project was cancelled by the partner after the first tranche.",
-    "Merged into the partner's multi-year framework agreement.",
-]
 
 # (stage, weight) by the pledge's age: this year, last year, earlier.
 STAGE_MIX = {
@@ -255,18 +168,15 @@ class PlannedPledge:
     closed_reason: str = ""
 
 
-class Tally(Counter):
-    def line(self, label: str) -> str:
-        return f"  {label}: {self['created']} created, {self['existing']} existing"
-
-
 def seed(*, rng: random.Random, today: dt.date, stdout) -> None:
     """Load the pledges demo data; see the module docstring."""
     first_day = dt.date(max(FIRST_YEAR, today.year - 4), 1, 15)
     currencies = usable_currencies(first_day)
     partners = demo_partners(rng)
     if not partners:
-        raise RuntimeError("No partners: run seed_reference and partners' seed first.")
+        raise RuntimeError(
+            "No partners: run seed_reference and the partners seed first."
+        )
     levers = {lever.code: lever for lever in Lever.objects.order_by("position", "pk")}
     if not levers:
         raise RuntimeError("No levers: the pledges migrations seed them.")
@@ -313,8 +223,9 @@ def demo_partners(rng: random.Random) -> list[Partner]:
         .select_related("country", "owner")
         .order_by("code")
     )
-    donors = [p for p in governments if p.country.iso3 in DONOR_STATES]
-    others = [p for p in governments if p.country.iso3 not in DONOR_STATES]
+    donor_states = catalogue.pledge_donors().governments
+    donors = [p for p in governments if p.country.iso3 in donor_states]
+    others = [p for p in governments if p.country.iso3 not in donor_states]
     donors += sorted(
         rng.sample(others, min(OTHER_STATES, len(others))), key=lambda p: p.code
     )
@@ -354,13 +265,15 @@ def plan_pledges(
     owners: list,
     currencies: set[str],
 ) -> list[PlannedPledge]:
+    donors = catalogue.pledge_donors()
+    texts = catalogue.pledge_texts()
     years = list(range(first_day.year, today.year + 1))
     plans: list[PlannedPledge] = []
     number = 0
     for partner in partners:
         count = rng.choice((1, 2, 2, 3, 3, 4, 5))
         if partner.category == Category.GOVERNMENT and (
-            partner.country.iso3 not in DONOR_STATES
+            partner.country.iso3 not in donors.governments
         ):
             count = rng.choice((1, 1, 2))
         for _index in range(count):
@@ -377,15 +290,24 @@ def plan_pledges(
                 events,
                 owners,
                 currencies,
+                donors,
+                texts,
             )
             if plan is not None:
                 plans.append(plan)
-    add_showcases(rng, today, plans)
+    add_showcases(rng, today, plans, texts)
     return plans
 
 
-def pledge_currency(rng: random.Random, partner: Partner, currencies: set[str]) -> str:
-    home = COUNTRY_CURRENCY.get(partner.country.iso3 if partner.country else "", "")
+def pledge_currency(
+    rng: random.Random,
+    partner: Partner,
+    currencies: set[str],
+    donors: catalogue.PledgeDonors,
+) -> str:
+    """A government pledges in its own currency, others mostly in theirs."""
+    iso3 = partner.country.iso3 if partner.country else ""
+    home = donors.governments.get(iso3) or donors.home_currencies.get(iso3, "")
     if partner.category == Category.GOVERNMENT and home in currencies:
         return home
     choice = rng.choices((home, "USD", "CHF", "EUR"), weights=(5, 3, 3, 1))[0]
@@ -403,15 +325,17 @@ def plan_one(
     events: list[Event],
     owners: list,
     currencies: set[str],
+    donors: catalogue.PledgeDonors,
+    texts: catalogue.PledgeTexts,
 ) -> PlannedPledge | None:
     codes = [c for c in LEVERS_BY_CATEGORY[partner.category] if c in levers]
     lever = levers[rng.choice(codes)] if codes else next(iter(levers.values()))
-    code = lever.code if lever.code in TITLES else "earmarked"
+    code = lever.code if lever.code in texts.titles else "earmarked"
     stage = pick_stage(rng, today.year - year)
     kind = Kind.IN_KIND if code == "in-kind" else Kind.CASH
     if kind == Kind.IN_KIND and stage in (Stage.AGREEMENT_SIGNED, Stage.PLEDGED):
         stage = rng.choice((Stage.FULFILLED, Stage.PLEDGED))
-    currency = pledge_currency(rng, partner, currencies)
+    currency = pledge_currency(rng, partner, currencies, donors)
     low, high = SIZE_CHF[partner.category]
     if kind == Kind.IN_KIND:
         low, high = low // 4, high // 4
@@ -422,7 +346,7 @@ def plan_one(
     pledged_on = random_date(rng, start, end)
     chf = Decimal(rng.randint(low, high))
     amount = nice(convert(chf, "CHF", currency, pledged_on).amount)
-    title = rng.choice(TITLES[code]).format(
+    title = rng.choice(texts.titles[code]).format(
         year=year, next=year + 1, phase=rng.choice(("I", "II", "III"))
     )
     plan = PlannedPledge(
@@ -450,7 +374,7 @@ def plan_one(
         if stage == Stage.DECLINED:
             plan.expected_by = pledged_on + dt.timedelta(days=rng.randint(30, 120))
             plan.closed_on = min(plan.expected_by, today)
-            plan.closed_reason = rng.choice(DECLINE_REASONS)
+            plan.closed_reason = rng.choice(texts.declined)
         elif rng.random() < 0.3:
             plan.probability = rng.choice((5, 15, 30, 40, 60))
         plan.event = None
@@ -461,7 +385,7 @@ def plan_one(
         # Delivered, not paid: fulfilled by hand, still pledged, or withdrawn.
         if stage == Stage.WITHDRAWN:
             plan.closed_on = min(pledged_on + dt.timedelta(days=90), today)
-            plan.closed_reason = rng.choice(WITHDRAW_REASONS)
+            plan.closed_reason = rng.choice(texts.withdrawn)
         elif stage == Stage.FULFILLED:
             # The delivery, valued at the pledged amount, is recorded as
             # received so that the lever's figures count it.
@@ -524,7 +448,7 @@ def plan_one(
             days=rng.randint(10, 60)
         )
         plan.closed_on = min(plan.closed_on, today)
-        plan.closed_reason = rng.choice(WITHDRAW_REASONS)
+        plan.closed_reason = rng.choice(texts.withdrawn)
     return plan
 
 
@@ -574,7 +498,12 @@ def plan_payments(
     return payments
 
 
-def add_showcases(rng: random.Random, today: dt.date, plans: list[PlannedPledge]):
+def add_showcases(
+    rng: random.Random,
+    today: dt.date,
+    plans: list[PlannedPledge],
+    texts: catalogue.PledgeTexts,
+):
     """Make sure the screens show a refund of each kind."""
     fulfilled = [
         p
@@ -599,7 +528,7 @@ def add_showcases(rng: random.Random, today: dt.date, plans: list[PlannedPledge]
             f"REFUND-{overpaid.external_id[-4:]}",
         )
     )
-    overpaid.purpose += " The partner paid 5% too much; the excess was refunded."
+    overpaid.purpose += texts.overpaid
     # A payment refunded (sent for another project): the pledge is owed again.
     last = reopened.payments[-1]
     reopened.payments.append(
@@ -614,9 +543,7 @@ def add_showcases(rng: random.Random, today: dt.date, plans: list[PlannedPledge]
     reopened.stage = (
         Stage.AGREEMENT_SIGNED if reopened.agreement_signed_on else Stage.PLEDGED
     )
-    reopened.purpose += (
-        " The last payment was meant for another project and was refunded."
-    )
+    reopened.purpose += texts.refunded
 
 
 def write_pledges(plans: list[PlannedPledge], today: dt.date) -> str:
@@ -703,6 +630,7 @@ def write_targets(
 ) -> str:
     """A target per active lever for the last two years, this year and next, and
     one across all levers: a fifth above what the demo pledges average a year."""
+    notes = catalogue.pledge_texts().target_notes
     years = range(today.year - 2, today.year + 2)
     pledged: Counter = Counter()
     plan_years = set()
@@ -735,7 +663,7 @@ def write_targets(
                     lever=levers[code] if code else None,
                     year=year,
                     amount_chf=nice(yearly * growth),
-                    notes="Demo target.",
+                    notes=notes,
                 )
             )
             tally["created"] += 1

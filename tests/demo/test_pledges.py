@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.db import transaction
 from django.db.models import Count
 
-from pledges import demo
+from demo.pledges import demo_partners, plan_pledges, usable_currencies
 from pledges.models import Installment, Lever, Payment, Pledge, Target
 
 TODAY = dt.date(2026, 6, 30)
@@ -97,9 +97,9 @@ def test_a_second_run_creates_nothing():
 def test_the_plan_is_the_same_for_the_same_seed_and_day():
     def plan():
         rng = random.Random("1:pledges")
-        partners = demo.demo_partners(rng)
+        partners = demo_partners(rng)
         levers = {lever.code: lever for lever in Lever.objects.order_by("position")}
-        plans = demo.plan_pledges(
+        plans = plan_pledges(
             rng,
             TODAY,
             dt.date(2022, 1, 15),
@@ -107,7 +107,7 @@ def test_the_plan_is_the_same_for_the_same_seed_and_day():
             levers,
             [],
             [],
-            demo.usable_currencies(dt.date(2022, 1, 15)),
+            usable_currencies(dt.date(2022, 1, 15)),
         )
         return [
             (p.external_id, p.partner.code, p.amount, p.currency, p.stage)

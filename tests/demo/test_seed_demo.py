@@ -16,7 +16,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from crm.models import Country
-from partners import demo
+from demo import catalogue
+from demo.history import HISTORY_DAYS, plan_engagements, plan_events
+from demo.people import member_states, plan_people
 from partners.models import (
     Affiliation,
     Contact,
@@ -81,7 +83,7 @@ def test_there_are_overdue_and_upcoming_followups_for_staff():
     assert overdue.count() >= 5
     assert upcoming.count() >= 5
     assert FollowUp.objects.filter(status=FollowUp.Status.DONE).count() >= 20
-    staff = {username for username, *_ in demo.STAFF}
+    staff = {member.username for member in catalogue.staff()}
     assignees = set(
         FollowUp.objects.values_list("assignee__username", flat=True).distinct()
     )
@@ -94,7 +96,7 @@ def test_there_are_overdue_and_upcoming_followups_for_staff():
 def test_there_are_about_400_engagements_over_the_last_two_years():
     today = timezone.localdate()
     assert 350 <= Engagement.objects.count() <= 450
-    first = today - dt.timedelta(days=demo.HISTORY_DAYS)
+    first = today - dt.timedelta(days=HISTORY_DAYS)
     assert not Engagement.objects.exclude(date__range=(first, today)).exists()
     recent = Engagement.objects.filter(date__gte=today - dt.timedelta(days=183))
     assert recent.count() >= 100
@@ -162,10 +164,11 @@ def test_only_the_seeded_member_states_are_government_partners():
 
 
 def test_staff_users_are_task_force_members_who_cannot_log_in():
+    staff = catalogue.staff()
     users = get_user_model().objects.filter(
-        username__in=[username for username, *_ in demo.STAFF]
+        username__in=[member.username for member in staff]
     )
-    assert users.count() == len(demo.STAFF) >= 6
+    assert users.count() == len(staff) >= 6
     for user in users:
         assert user.is_staff and not user.is_superuser
         assert not user.has_usable_password()
@@ -194,15 +197,65 @@ def test_a_run_on_a_later_day_adds_no_shifted_history():
     assert row_counts()["partners.Contact"] == before["partners.Contact"]
 
 
+NEW_ORGANISATION = {
+    "code": "DEMO-TESSERA",
+    "name": "Tessera Mesh Networks",
+    "short_name": "Tessera",
+    "category": "private_sector",
+    "country": "KEN",
+    "domain": "tessera-mesh.example",
+    "tags": ["Smart Villages"],
+}
+NEW_CONTACT = {
+    "title": "Ms",
+    "first_name": "Achieng",
+    "last_name": "Odhiambo",
+    "job_title": "Chief Executive Officer",
+    "role": "head",
+}
+
+
+def test_an_organisation_added_to_the_data_files_becomes_a_demo_partner(edit):
+    edit("organisations", lambda orgs: orgs.append(NEW_ORGANISATION))
+    edit(
+        "organisation_contacts",
+        lambda people: people.update({"DEMO-TESSERA": [NEW_CONTACT]}),
+    )
+    output = run("seed_demo")
+    assert "partners: 1 created, 43 existing" in output
+    partner = Partner.objects.get(code="DEMO-TESSERA")
+    assert partner.name == "Tessera Mesh Networks"
+    assert partner.country.iso3 == "KEN"
+    assert list(partner.tags.values_list("name", flat=True)) == ["Smart Villages"]
+    contact = Contact.objects.get(email="achieng.odhiambo@tessera-mesh.example")
+    assert contact.affiliations.get().partner == partner
+
+
+def test_a_data_file_that_does_not_fit_stops_the_seed_and_writes_nothing(edit):
+    before = row_counts()
+    edit("organisations", lambda orgs: orgs.append(NEW_ORGANISATION))
+    # The meetings are seeded last: the partners and pledges are written first.
+    edit("meetings", lambda meetings: meetings["company"].pop("objectives"))
+    with pytest.raises(
+        CommandError,
+        match=re.escape(
+            "meetings.json, top level, field 'company': field 'objectives' is missing"
+        ),
+    ):
+        run("seed_demo")
+    assert row_counts() == before
+    assert not Partner.objects.filter(code="DEMO-TESSERA").exists()
+
+
 def test_the_plan_is_the_same_for_the_same_seed_and_date():
     today = dt.date(2026, 3, 14)
-    states = demo._states()
+    states = member_states()
 
     def plan():
-        contacts, affiliations = demo.plan_people(random.Random(7), today, states)
-        events = demo.plan_events(today)
+        contacts, affiliations = plan_people(random.Random(7), today, states)
+        events = plan_events(today)
         classes = {s.code: "1" for s in states if s.is_member}
-        engagements = demo.plan_engagements(
+        engagements = plan_engagements(
             random.Random(8), today, states, contacts, affiliations, events, classes
         )
         return contacts, affiliations, engagements

@@ -1,10 +1,11 @@
-"""Demo meetings for ``manage.py seed_demo``: a day of bilaterals to print.
+"""The reports app's demo data: a day of bilaterals to print.
 
 Three meetings on the next working day and one later in the week, each with
 partners that have a history in the demo data (the most engaged government
 partners and a company), their ambassador or focal point as counterpart, and
-staff who follow them. Written by natural key (title and day), so a second run
-creates nothing.
+staff who follow them; titles, places, objectives and talking points come from
+``demo/data/meetings.json``. Written by natural key (title and day), so a
+second run creates nothing.
 """
 
 from __future__ import annotations
@@ -16,32 +17,9 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from demo import catalogue
 from partners.models import Affiliation, Partner
 from reports.models import Meeting
-
-OBJECTIVES = {
-    "government": (
-        "Thank the mission for its support and secure the renewal of its "
-        "voluntary contribution; agree a way forward on any arrears."
-    ),
-    "company": (
-        "Confirm the sponsorship package for the next flagship event and "
-        "explore a Partner2Connect pledge."
-    ),
-}
-TALKING_POINTS = {
-    "government": (
-        "Thank for the contribution received this year\n"
-        "Results of the projects the contribution funded\n"
-        "Arrears: propose a payment plan if any are outstanding\n"
-        "Invitation to the WSIS Forum and AI for Good"
-    ),
-    "company": (
-        "Visibility offered at the flagship event\n"
-        "Partner2Connect: connectivity pledge in least developed countries\n"
-        "Next steps and the contact person on each side"
-    ),
-}
 
 
 def _next_working_day(today: dt.date) -> dt.date:
@@ -66,6 +44,8 @@ def _counterparts(partner: Partner, today: dt.date) -> list:
 
 
 def seed(*, rng: random.Random, today: dt.date, stdout) -> None:
+    """Load the demo meetings; see the module docstring."""
+    texts = catalogue.meetings()
     busiest = (
         Partner.objects.annotate(n=Count("engagements"))
         .filter(n__gt=0)
@@ -101,7 +81,7 @@ def seed(*, rng: random.Random, today: dt.date, stdout) -> None:
             if kind == "government" and partner.country
             else partner.short_name or partner.name
         )
-        title = f"Bilateral with {name}"
+        title = texts.title.format(partner=name)
         starts_at = _at(when, hour, minute)
         meeting, was_created = Meeting.objects.get_or_create(
             title=title,
@@ -109,11 +89,9 @@ def seed(*, rng: random.Random, today: dt.date, stdout) -> None:
             defaults={
                 "starts_at": starts_at,
                 "ends_at": starts_at + dt.timedelta(minutes=45),
-                "place": rng.choice(
-                    ["Room B, Secretariat", "Permanent Mission", "Room C, Tower"]
-                ),
-                "objectives": OBJECTIVES[kind],
-                "talking_points": TALKING_POINTS[kind],
+                "place": rng.choice(texts.places),
+                "objectives": getattr(texts, kind).objectives,
+                "talking_points": "\n".join(getattr(texts, kind).talking_points),
             },
         )
         if was_created:
