@@ -51,6 +51,7 @@ from crm.lib.names import normalize_name
 from crm.models import Country, CountryAlias
 from partners import services
 from partners.forms import ContributionClassField, FollowUpInlineForm
+from partners.managers import sees_confidential
 from partners.models import (
     Affiliation,
     Contact,
@@ -1404,7 +1405,7 @@ class EngagementAdmin(NotFoundMixin, ImportMixin, RecordOnChangeMixin, HistoryAd
 
     @staticmethod
     def _sees_confidential(request) -> bool:
-        return request.user.has_perm("partners.view_confidential_engagement")
+        return sees_confidential(request.user)
 
     @admin.display(description=_("partners"))
     def partner_list(self, obj: Engagement) -> str:

@@ -90,20 +90,25 @@ class ContactQuerySet(models.QuerySet):
         ).distinct()
 
 
+def sees_confidential(user) -> bool:
+    """Whether ``user`` may see confidential engagements, and so mark them so.
+
+    ``user=None`` means a system context (commands, seeds) that sees all.
+    """
+    return user is None or user.has_perm("partners.view_confidential_engagement")
+
+
 class EngagementQuerySet(models.QuerySet):
     def visible_to(self, user) -> EngagementQuerySet:
-        """Hide confidential engagements from users without the permission.
-
-        ``user=None`` means a system context (commands, seeds) that sees all.
-        """
-        if user is None or user.has_perm("partners.view_confidential_engagement"):
+        """Hide confidential engagements from users without the permission."""
+        if sees_confidential(user):
             return self
         return self.filter(confidential=False)
 
 
 class FollowUpQuerySet(models.QuerySet):
     def visible_to(self, user) -> FollowUpQuerySet:
-        if user is None or user.has_perm("partners.view_confidential_engagement"):
+        if sees_confidential(user):
             return self
         return self.exclude(engagement__confidential=True)
 

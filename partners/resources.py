@@ -22,11 +22,13 @@ from crm.imports.engine import (
     cell,
     column_error,
     parsed,
+    visible,
 )
 from crm.imports.registry import register
 from crm.lib.names import normalize_name
 from crm.lib.parse import clean_name, parse_bool, parse_code, parse_date
 from crm.models import Country, CountryAlias
+from partners.managers import sees_confidential
 from partners.models import Affiliation, Contact, Engagement, Partner
 
 FUZZY_CUTOFF = 85
@@ -481,7 +483,9 @@ class PartnerResource(ModelResource):
         if not hasattr(self, "_existing"):
             self._existing = {
                 row.pop("pk"): row
-                for row in Partner.objects.values("pk", *self.compare).iterator()
+                for row in visible(Partner, self.user)
+                .values("pk", *self.compare)
+                .iterator()
             }
         return self._existing[pk]
 
@@ -574,7 +578,7 @@ class ContactResource(ModelResource):
         )
 
     def existing_values(self):
-        for row in Contact.objects.values("pk", *self.compare).iterator():
+        for row in visible(Contact, self.user).values("pk", *self.compare).iterator():
             if row.get("email"):
                 # Also findable by name when a later file has no e-mail.
                 copy = {k: v for k, v in row.items() if k != "pk"}
@@ -723,15 +727,20 @@ class EngagementResource(ModelResource):
         self.matcher = PartnerMatcher(self.options.partner_choices)
         self.existing = {}
         self.seen = {}
+        # Only what the user sees: a row matching a hidden (confidential)
+        # engagement finds nothing, plans as new and, confirmed, is created
+        # as a record of its own; the hidden one is never read, shown or
+        # changed, and the outcome tells nothing of its existence.
+        shown = visible(Engagement, self.user)
         links: dict[int, set[int]] = {}
         for (
             engagement_id,
             partner_id,
-        ) in Engagement.partners.through.objects.values_list(
-            "engagement_id", "partner_id"
-        ):
+        ) in Engagement.partners.through.objects.filter(
+            engagement__in=shown
+        ).values_list("engagement_id", "partner_id"):
             links.setdefault(engagement_id, set()).add(partner_id)
-        for row in Engagement.objects.values("pk", *self.compare).iterator():
+        for row in shown.values("pk", *self.compare).iterator():
             pk = row.pop("pk")
             row["partners"] = frozenset(links.get(pk, ()))
             self.existing[self.key_of(row)] = (pk, row)
@@ -782,6 +791,16 @@ class EngagementResource(ModelResource):
             changes.pop("partners", None)
             if not changes:
                 return "unchanged", pk, ""
+            if "confidential" in changes and not sees_confidential(self.user):
+                raise column_error(
+                    self,
+                    "confidential",
+                    cell(self, values, "confidential"),
+                    _(
+                        "making an engagement confidential or not needs the "
+                        "permission to view confidential engagements."
+                    ),
+                )
         return outcome, plan, why
 
     def after_create(self, objects: list) -> None:

@@ -30,6 +30,7 @@ from crm.imports.engine import (
     column_error,
     fail,
     parsed,
+    visible,
 )
 from crm.imports.registry import register
 from crm.lib.currencies import currencies
@@ -249,7 +250,7 @@ class PledgeResource(MoneyRowsMixin, ModelResource):
         self.today = timezone.localdate()
 
     def existing_values(self):
-        query = Pledge.objects.values("pk", *self.compare)
+        query = visible(Pledge, self.user).values("pk", *self.compare)
         if self.source:
             query = query.filter(external_source=self.source)
         return query.iterator(chunk_size=5000)
@@ -451,9 +452,9 @@ class FtsResource(PledgeResource):
     def prepare(self, rows) -> None:
         super().prepare(rows)
         self.paid = set(
-            Payment.objects.filter(external_source=self.source).values_list(
-                "external_id", flat=True
-            )
+            visible(Payment, self.user)
+            .filter(external_source=self.source)
+            .values_list("external_id", flat=True)
         )
         self.load_reductions()
         self.load_originals()
@@ -534,7 +535,8 @@ class FtsResource(PledgeResource):
         received: dict[int, Decimal] = {}
         paid: dict[tuple[int, str], tuple[Decimal, str, dt.date]] = {}
         payments = (
-            Payment.objects.filter(pledge__external_source=self.source)
+            visible(Payment, self.user)
+            .filter(pledge__external_source=self.source)
             .values_list(
                 "pledge_id",
                 "external_source",
@@ -1168,7 +1170,7 @@ class PaymentResource(MoneyRowsMixin, ModelResource):
     def prepare(self, rows) -> None:
         super().prepare(rows)
         self.pledges: dict[str, int] = {}
-        for pk, external_id, agreement in Pledge.objects.values_list(
+        for pk, external_id, agreement in visible(Pledge, self.user).values_list(
             "pk", "external_id", "agreement_reference"
         ):
             self.pledges.setdefault(str(pk), pk)
@@ -1191,7 +1193,7 @@ class PaymentResource(MoneyRowsMixin, ModelResource):
         )
 
     def existing_values(self):
-        yield from Payment.objects.values("pk", *self.compare).iterator()
+        yield from (visible(Payment, self.user).values("pk", *self.compare).iterator())
 
     def pledge(self, pk: int) -> Pledge:
         if pk not in self.loaded:

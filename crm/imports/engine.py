@@ -349,6 +349,21 @@ class Resource:
             obj.import_batch = self.batch
 
 
+def visible(model, user):
+    """The records of ``model`` an import run by ``user`` may match, show or change.
+
+    The one place imports decide what they see: the model's own
+    ``visible_to(user)`` where its manager has one (confidential engagements),
+    else every record. A row can only find, and so update or reveal, what
+    this returns; a row matching a hidden record plans as new. ``user=None``
+    is the system (``import_data`` without ``--user``), which sees all.
+    """
+    queryset = model._default_manager.all()
+    if hasattr(queryset, "visible_to"):
+        return queryset.visible_to(user)
+    return queryset
+
+
 def run_import(
     resource_class: type[Resource],
     data: bytes,
@@ -602,7 +617,11 @@ class ModelResource(Resource):
             self.existing[self.key_of(item)] = (pk, item)
 
     def existing_values(self) -> Iterable[dict]:
-        return self.model.objects.values("pk", *self.compare).iterator(chunk_size=5000)
+        return (
+            visible(self.model, self.user)
+            .values("pk", *self.compare)
+            .iterator(chunk_size=5000)
+        )
 
     def key_of(self, data: dict) -> object:
         raise NotImplementedError
@@ -659,10 +678,14 @@ class ModelResource(Resource):
     def check(self, results: list[RowResult]) -> None:
         updates = [r for r in results if r.outcome == UPDATE]
         for group in chunks(updates, 500):
-            objects = self.model.objects.in_bulk([r.plan[0] for r in group])
+            objects = visible(self.model, self.user).in_bulk([r.plan[0] for r in group])
             for result in group:
                 pk, changes = result.plan
-                obj = objects[pk]
+                obj = objects.get(pk)
+                if obj is None:
+                    # Deleted or hidden since the file was planned.
+                    fail(result, _("the record changed meanwhile; import again."))
+                    continue
                 for name, value in changes.items():
                     setattr(obj, name, value)
                 self.stamp(obj)
