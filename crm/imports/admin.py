@@ -25,6 +25,7 @@ from crm.imports import services
 from crm.imports.engine import ImportOptions, Preview
 from crm.imports.registry import get_resource
 from crm.imports.services import (
+    BatchBusy,
     batch_create,
     batch_data,
     batch_enqueue,
@@ -281,10 +282,16 @@ class ImportMixin(ExportMixin):
                 return batch_page
             return self._queued(request, batch)
         data = batch_data(batch)
+        try:
+            result = batch_run(
+                batch=batch, dry_run=not confirm, options=options, data=data
+            )
+        except BatchBusy as busy_now:
+            # A second click or tab: the first one imports (or imported) it.
+            messages.warning(request, str(busy_now))
+            return batch_page
         if not confirm:
-            batch_run(batch=batch, dry_run=True, options=options, data=data)
             return self._preview(request, batch)
-        result = batch_run(batch=batch, dry_run=False, options=options, data=data)
         level = messages.SUCCESS if result.written else messages.ERROR
         messages.add_message(request, level, f"{batch.file_name}: {result.summary()}")
         if result.written:

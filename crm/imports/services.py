@@ -69,6 +69,25 @@ def batch_data(batch: ImportBatch) -> bytes:
         return handle.read()
 
 
+# A batch a run may start: a preview or a failed import, or a file never run
+# (just uploaded: queued, never finished).
+STARTABLE = Q(status__in=[ImportBatch.Status.PREVIEWED, ImportBatch.Status.FAILED]) | Q(
+    status=ImportBatch.Status.QUEUED, finished_at__isnull=True
+)
+
+
+class BatchBusy(Exception):
+    """The batch is being previewed or imported, or was imported already."""
+
+    def __init__(self, *, done: bool) -> None:
+        self.done = done
+        super().__init__(
+            _("This file was imported already.")
+            if done
+            else _("This file is being previewed or imported.")
+        )
+
+
 def batch_run(
     *,
     batch: ImportBatch,
@@ -76,33 +95,72 @@ def batch_run(
     options: ImportOptions | None = None,
     data: bytes | None = None,
 ) -> ImportResult:
-    """Run (or preview) the import of a batch's file and record the outcome."""
+    """Run (or preview) the import of a batch's file and record the outcome.
+
+    The batch moves to "running" with a conditional UPDATE, so of two
+    confirmations (a double click, two tabs, two web processes) one runs and
+    the other raises ``BatchBusy``: nothing is imported twice.
+    """
+    claimed = ImportBatch.objects.filter(STARTABLE, pk=batch.pk).update(
+        status=ImportBatch.Status.RUNNING, rows_done=0, finished_at=None
+    )
+    if not claimed:
+        status = (
+            ImportBatch.objects.filter(pk=batch.pk)
+            .values_list("status", flat=True)
+            .first()
+        )
+        raise BatchBusy(done=status == ImportBatch.Status.DONE)
+    return _batch_execute(batch=batch, dry_run=dry_run, options=options, data=data)
+
+
+def _batch_execute(
+    *,
+    batch: ImportBatch,
+    dry_run: bool | None = None,
+    options: ImportOptions | None = None,
+    data: bytes | None = None,
+) -> ImportResult:
+    """Run a batch this process moved to "running"; record how it ended.
+
+    The batch's final state is saved in the transaction that writes the
+    data: a process killed at any point leaves either "running" and nothing
+    written, or "done" and everything. A run that breaks is marked failed.
+    """
     if dry_run is not None:
         batch.dry_run = dry_run
     if options is not None:
         batch.options = options.as_dict()
     options = ImportOptions.from_dict(batch.options, dry_run=batch.dry_run)
-    if data is None:
-        data = batch_data(batch)
     batch.status = ImportBatch.Status.RUNNING
     batch.rows_done = 0
     batch.finished_at = None
-    batch.save()
-
-    progress, close = _progress_writer(batch)
     try:
-        result = run_import(
-            get_resource(batch.resource),
-            data,
-            filename=batch.file_name,
-            options=options,
-            batch=batch,
-            user=batch.user,
-            progress=progress,
+        if data is None:
+            data = batch_data(batch)
+        progress, close = _progress_writer(batch)
+        try:
+            with transaction.atomic():
+                result = run_import(
+                    get_resource(batch.resource),
+                    data,
+                    filename=batch.file_name,
+                    options=options,
+                    batch=batch,
+                    user=batch.user,
+                    progress=progress,
+                )
+                batch_record(batch=batch, result=result)
+        finally:
+            close()
+    except Exception as error:
+        ImportBatch.objects.filter(pk=batch.pk).update(
+            status=ImportBatch.Status.FAILED,
+            finished_at=timezone.now(),
+            message=_("The run stopped on an unexpected error: %(error)s")
+            % {"error": f"{type(error).__name__}: {error}"},
         )
-    finally:
-        close()
-    batch_record(batch=batch, result=result)
+        raise
     return result
 
 
@@ -214,12 +272,7 @@ def batch_enqueue(
     }
     if options is not None:
         changes["options"] = options.as_dict()
-    # Startable: a preview or a failed import, or a file never run (just
-    # uploaded: queued, never finished).
-    startable = Q(
-        status__in=[ImportBatch.Status.PREVIEWED, ImportBatch.Status.FAILED]
-    ) | Q(status=ImportBatch.Status.QUEUED, finished_at__isnull=True)
-    if not ImportBatch.objects.filter(startable, pk=batch.pk).update(**changes):
+    if not ImportBatch.objects.filter(STARTABLE, pk=batch.pk).update(**changes):
         return False
     for name, value in changes.items():
         setattr(batch, name, value)
@@ -242,17 +295,8 @@ def batch_run_queued(
     if not claimed:
         return {}
     batch = ImportBatch.objects.get(pk=batch_id)
-    try:
-        with translation.override(language or translation.get_language()):
-            return batch_run(batch=batch, dry_run=dry_run).counts
-    except Exception as error:
-        ImportBatch.objects.filter(pk=batch_id).update(
-            status=ImportBatch.Status.FAILED,
-            finished_at=timezone.now(),
-            message=_("The run stopped on an unexpected error: %(error)s")
-            % {"error": f"{type(error).__name__}: {error}"},
-        )
-        raise
+    with translation.override(language or translation.get_language()):
+        return _batch_execute(batch=batch, dry_run=dry_run).counts
 
 
 class WorkerRunning(Exception):
