@@ -6,6 +6,20 @@ from django.contrib.auth.models import Permission
 from tests.factories import UserFactory
 
 
+def pytest_collection_modifyitems(config, items):
+    """Deselect the ``postgresql`` tests when the suite runs on another database."""
+    from django.conf import settings
+
+    if "postgresql" in settings.DATABASES["default"]["ENGINE"]:
+        return
+    kept, deselected = [], []
+    for item in items:
+        (deselected if item.get_closest_marker("postgresql") else kept).append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = kept
+
+
 @pytest.fixture(autouse=True)
 def _fast_settings(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

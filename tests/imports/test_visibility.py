@@ -114,9 +114,7 @@ def test_a_user_without_the_permission_cannot_make_an_engagement_confidential(
     assert (open_one.confidential, open_one.summary) == (False, "")
 
 
-def test_a_user_with_the_permission_declassifies_through_an_import(
-    task_force, hidden
-):
+def test_a_user_with_the_permission_declassifies_through_an_import(task_force, hidden):
     task_force.user_permissions.add(
         Permission.objects.get(codename="view_confidential_engagement")
     )
