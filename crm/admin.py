@@ -300,12 +300,23 @@ class ImportBatchAdmin(admin.ModelAdmin):
     ]
     fields = readonly_fields
     change_form_template = "imports/batch_change_form.html"
+    # What repeats the file's content (``ImportBatch.shows_content_to``).
+    content_fields = ("message", "unknown_columns", "options", "sheet", "report_link")
 
     def has_add_permission(self, request) -> bool:
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if obj is None or obj.shows_content_to(request.user):
+            return fields
+        return [f for f in fields if f not in self.content_fields]
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.get_fields(request, obj)
 
     def get_queryset(self, request):
         # The kept preview (a few hundred rows) is for the preview page only.
@@ -402,10 +413,9 @@ class ImportBatchAdmin(admin.ModelAdmin):
 
     def report_view(self, request, batch_id: int):
         batch = get_object_or_404(ImportBatch, pk=batch_id)
-        # The error report repeats the uploaded rows: only their uploader (or
-        # a superuser) downloads it, never other readers of the import log.
-        mine = batch.user_id == request.user.pk or request.user.is_superuser
-        if not mine or not batch.report:
+        # The error report repeats the uploaded rows: never for other readers
+        # of the import log.
+        if not batch.shows_content_to(request.user) or not batch.report:
             raise Http404
         return FileResponse(
             batch.report.open("rb"),

@@ -286,6 +286,20 @@ class ImportBatch(models.Model):
     def __str__(self) -> str:
         return f"{self.file_name} ({self.resource}, {self.created_at:%Y-%m-%d %H:%M})"
 
+    def shows_content_to(self, user) -> bool:
+        """Whether ``user`` may read what the file holds, not just its counts.
+
+        Title rows, repaired cell text, unknown headers, previews and the error
+        report repeat the uploaded file, which may hold what the user may not
+        see elsewhere (a confidential engagement's summary): its uploader,
+        superusers and Administrators read them; everyone else sees counts.
+        """
+        from crm.roles import ADMINISTRATOR
+
+        if user.is_superuser or (self.user_id and self.user_id == user.pk):
+            return True
+        return user.groups.filter(name=ADMINISTRATOR).exists()
+
     @property
     def progress_percent(self) -> int:
         if not self.rows_total:
