@@ -382,6 +382,9 @@ class PartnerResource(ModelResource):
     model = Partner
     fields: ClassVar = {
         **PARTNER_COLUMNS,
+        # "id" and "name": the Partners list's Export writes them.
+        "partner": (*PARTNER_COLUMNS["partner"], "name"),
+        "partner_id": (*PARTNER_COLUMNS["partner_id"], "id"),
         "partner_code": (*PARTNER_COLUMNS["partner_code"], "code"),
         "name_fr": ("name (french)", "nom (francais)", "french name", "nom francais"),
         "short_name": ("short name", "acronym", "acronyme", "sigle", "nom court"),
