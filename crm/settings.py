@@ -261,6 +261,16 @@ TASKS = {
 # Largest file the import page accepts, in MB.
 IMPORT_MAX_UPLOAD_MB = int(os.environ.get("IMPORT_MAX_UPLOAD_MB", "200"))
 
+# Limits on what an imported file may hold, checked before it is expanded
+# (README "Hostile files"). A file over any of them is refused with a message
+# naming the limit and the value found.
+IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "250000"))
+IMPORT_MAX_COLUMNS = int(os.environ.get("IMPORT_MAX_COLUMNS", "256"))
+IMPORT_MAX_CELLS = int(os.environ.get("IMPORT_MAX_CELLS", "5000000"))
+IMPORT_MAX_CELL_CHARS = int(os.environ.get("IMPORT_MAX_CELL_CHARS", "100000"))
+IMPORT_MAX_UNCOMPRESSED_MB = int(os.environ.get("IMPORT_MAX_UNCOMPRESSED_MB", "300"))
+IMPORT_MAX_COMPRESSION_RATIO = int(os.environ.get("IMPORT_MAX_COMPRESSION_RATIO", "100"))
+
 # History pages show old versions; restoring one is not offered, so every
 # change goes through the forms and services (crm/history.py).
 SIMPLE_HISTORY_REVERT_DISABLED = True
