@@ -12,19 +12,24 @@ from __future__ import annotations
 
 import codecs
 import csv
+import datetime
 import io
 import re
 import zipfile
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import chain, islice
+from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from crm.lib.names import normalize_name, repair_mojibake
 from crm.lib.parse import is_total_label
+
+if TYPE_CHECKING:
+    from crm.lib.import_limits import ImportLimits
 
 FORMATS = ("csv", "tsv", "xlsx")
 HEADER_SEARCH_ROWS = 30
@@ -120,7 +125,8 @@ def read_table(
     format: str | None = None,
     sheet: str | None = None,
     header_hints: Iterable[str] = (),
-    max_cell_chars: int = 100_000,
+    max_cell_chars: int | None = None,
+    limits: ImportLimits | None = None,
 ) -> Table:
     """Read a CSV, TSV or XLSX file into a Table, or raise TableError.
 
@@ -131,16 +137,23 @@ def read_table(
     synonyms), or without a match the first row with two or more text cells
     followed by data. ``sheet`` is a sheet name (any case) or a 1-based
     position; by default the first sheet with a recognisable header is read.
+    ``limits`` (the settings' by default) bound rows, columns, cells and cell
+    length; a file over one raises ``LimitExceeded``, before it is expanded.
     """
+    from crm.lib.import_limits import ImportLimits
+
+    limits = limits or ImportLimits.from_settings()
+    if max_cell_chars is not None:
+        limits = replace(limits, max_cell_chars=max_cell_chars)
     hints = {key for key in map(header_key, header_hints) if key}
     if not data or not data.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
         raise TableError(_("The file is empty."))
     kind = _detect_format(data, filename, format)
     if kind == "xlsx":
-        return _read_xlsx(data, sheet, hints, max_cell_chars)
+        return _read_xlsx(data, sheet, hints, limits)
     text, encoding = _decode(data)
     delimiter = "\t" if kind == "tsv" else _sniff_delimiter(text)
-    return _read_text(text, encoding, delimiter, hints, max_cell_chars)
+    return _read_text(text, encoding, delimiter, hints, limits)
 
 
 def check_upload(data: bytes, filename: str) -> str:
@@ -269,7 +282,7 @@ def _sniff_delimiter(text: str) -> str:
 
 
 def _read_text(
-    text: str, encoding: str, delimiter: str, hints: set[str], max_cell_chars: int
+    text: str, encoding: str, delimiter: str, hints: set[str], limits: ImportLimits
 ) -> Table:
     if csv.field_size_limit() < _CSV_FIELD_LIMIT:
         csv.field_size_limit(_CSV_FIELD_LIMIT)
@@ -287,9 +300,7 @@ def _read_text(
                 % {"line": start, "error": error}
             ) from None
 
-    table = _build_table(
-        records(), hints, max_cell_chars, sheet=None, names=[], missing=""
-    )
+    table = _build_table(records(), hints, limits, sheet=None, names=[], missing="")
     if table is None:
         raise _no_header()
     table.encoding = encoding
@@ -300,41 +311,46 @@ def _read_text(
 # XLSX files
 
 
-def _read_xlsx(
-    data: bytes, sheet: str | None, hints: set[str], max_cell_chars: int
-) -> Table:
-    import openpyxl  # a heavy import that text files do not need
+def _read_xlsx(data: bytes, sheet: str | None, hints: set[str], limits) -> Table:
+    from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum
 
+    from crm.lib.xlsx_guard import inspect_xlsx
+
+    scan = inspect_xlsx(data, limits)  # refuses what would not fit, unexpanded
     try:
-        workbook = openpyxl.load_workbook(
-            io.BytesIO(data), read_only=True, data_only=False
-        )
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as error:
-        raise TableError(
-            _("The file cannot be opened as an Excel (.xlsx) workbook.")
-        ) from error
-    except Exception as error:
-        # openpyxl raises many exception types on damaged workbooks.
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except (CalamineError, ValueError, OSError) as error:
         raise TableError(
             _("The file cannot be opened as an Excel (.xlsx) workbook.")
         ) from error
     try:
-        names = list(workbook.sheetnames)
+        names = [
+            meta.name
+            for meta in workbook.sheets_metadata
+            if meta.typ == SheetTypeEnum.WorkSheet
+        ]
         if not names:
             raise TableError(_("The workbook has no sheets."))
         if sheet is not None and str(sheet).strip() != "":
             chosen = [_pick_sheet(names, str(sheet))]
         else:
             chosen = names
+        loaded: dict[str, object] = {}
+
+        def records(name: str) -> Iterator[tuple[int, list[object]]]:
+            if name not in loaded:
+                loaded[name] = workbook.get_sheet_by_name(name)
+            sheet_scan = scan.sheets.get(name)
+            if sheet_scan is None:
+                return _xlsx_records(loaded[name], {})
+            return _xlsx_records(loaded[name], sheet_scan.formulas, sheet_scan.errors)
+
         # With hints, prefer the first sheet whose header matches them; else the
         # first sheet with any recognisable header.
         passes = [hints, set()] if hints else [set()]
         for pass_hints in passes:
             for name in chosen:
-                worksheet = workbook[name]
-                if not hasattr(worksheet, "iter_rows"):
-                    continue  # a chart sheet
-                head = list(islice(_xlsx_records(worksheet), HEADER_SEARCH_ROWS))
+                head = list(islice(records(name), HEADER_SEARCH_ROWS))
                 # A one-column "Read me" sheet is not the table, unless asked for.
                 single_column = len(chosen) == 1
                 found = _find_header(
@@ -345,11 +361,10 @@ def _read_xlsx(
                 )
                 if found is None:
                     continue
-                rows = _xlsx_records(worksheet)
                 table = _build_table(
-                    rows,
+                    records(name),
                     hints,
-                    max_cell_chars,
+                    limits,
                     name,
                     names,
                     single_column=single_column,
@@ -362,6 +377,7 @@ def _read_xlsx(
     except TableError:
         raise
     except Exception as error:
+        # calamine raises its own errors, and others, on damaged workbooks.
         raise TableError(
             _("The workbook cannot be read: it may be damaged (%(error)s).")
             % {"error": type(error).__name__}
@@ -383,199 +399,54 @@ def _pick_sheet(names: list[str], wanted: str) -> str:
     )
 
 
-def _xlsx_records(worksheet) -> Iterator[tuple[int, list[object]]]:
-    workbook = getattr(worksheet, "parent", None)
-    if all(
-        hasattr(worksheet, name) for name in ("_get_source", "_shared_strings")
-    ) and all(hasattr(workbook, name) for name in ("_date_formats", "epoch")):
-        return _fast_xlsx_records(worksheet, workbook)
-    return _openpyxl_records(worksheet)
+def _xlsx_records(
+    worksheet,
+    formulas: dict[tuple[int, int], str],
+    errors: dict[tuple[int, int], str] | None = None,
+) -> Iterator[tuple[int, list[object]]]:
+    """Rows of a calamine worksheet as openpyxl reads them.
 
-
-def _openpyxl_records(worksheet) -> Iterator[tuple[int, list[object]]]:
-    """Rows through openpyxl's public API: the reference for the fast reader."""
-    # Some writers store a wrong sheet size; reading without it sees every row.
-    worksheet.reset_dimensions()
-    for line, cells in enumerate(worksheet.iter_rows(), start=1):
-        record: list[object] = []
-        for cell in cells:
-            value = cell.value
-            if cell.data_type == "f":
-                value = Formula(value if isinstance(value, str) else _formula(value))
-            record.append(value)
-        yield line, record
-
-
-def _column_number(reference: str) -> int:
-    """1 for "A1", 28 for "AB7"."""
-    number = 0
-    for char in reference:
-        if "A" <= char <= "Z":
-            number = number * 26 + ord(char) - 64
-        elif "a" <= char <= "z":
-            number = number * 26 + ord(char) - 96
-        else:
-            break
-    return number
-
-
-def _fast_xlsx_records(worksheet, workbook) -> Iterator[tuple[int, list[object]]]:
-    """Rows of a read-only openpyxl worksheet, parsed with expat.
-
-    openpyxl builds an object per cell and per inline string; this reads the
-    same sheet XML, with openpyxl's shared strings, date styles and epoch,
-    several times faster. Cell values follow openpyxl's rules (tested against
-    ``_openpyxl_records``); formulas become ``Formula``.
+    Line numbers and columns are the sheet's own (calamine starts at the first
+    used cell); empty cells are None, dates are datetimes, and the cells the
+    guard saw holding a formula are ``Formula`` (calamine gives their cached
+    value, which an import must not take for data); error cells ("#N/A"),
+    which calamine reads as empty, keep their text as openpyxl does.
     """
-    from xml.parsers import expat
-
-    from openpyxl.utils.datetime import from_excel, from_ISO8601
-
-    shared = worksheet._shared_strings
-    date_styles = workbook._date_formats
-    timedelta_styles = getattr(workbook, "_timedelta_formats", set())
-    epoch = workbook.epoch
-    done: list[tuple[int, list[object]]] = []
-    shared_formulas: dict[str, str] = {}
-    state = {
-        "row": 0,
-        "cells": None,
-        "column": 0,
-        "type": "n",
-        "style": 0,
-        "text": None,
-        "formula": None,
-        "formula_shared": None,
-        "inline": False,
-        "phonetic": False,
-    }
-    last_row = 0
-
-    def value_of() -> object:
-        if state["formula"] is not None:
-            text = "".join(state["formula"])
-            key = state["formula_shared"]
-            if key is not None:
-                text = (
-                    shared_formulas.setdefault(key, text)
-                    if text
-                    else (shared_formulas.get(key, ""))
-                )
-            return Formula("=" + text)
-        kind = state["type"]
-        if kind == "inlineStr":
-            return "".join(state["text"]) if state["text"] is not None else None
-        raw = "".join(state["text"]) if state["text"] is not None else ""
-        if not raw:
-            return None
-        if kind == "n":
-            number = (
-                float(raw) if ("." in raw or "E" in raw or "e" in raw) else int(raw)
-            )
-            style = state["style"]
-            if style in date_styles:
-                try:
-                    return from_excel(
-                        number, epoch, timedelta=style in timedelta_styles
-                    )
-                except (OverflowError, ValueError):
-                    return "#VALUE!"
-            return number
-        if kind == "s":
-            return shared[int(raw)]
-        if kind == "b":
-            return bool(int(raw))
-        if kind == "d":
-            return from_ISO8601(raw)
-        return raw  # "str" (a formula's cached text) and "e" (#N/A, ...)
-
-    def start(name: str, attrs: dict[str, str]) -> None:
-        nonlocal last_row
-        if ":" in name:  # "x:row" from writers that prefix the namespace
-            name = name.rpartition(":")[2]
-        if name == "c":
-            reference = attrs.get("r")
-            state["column"] = (
-                _column_number(reference) if reference else state["column"] + 1
-            )
-            state["type"] = attrs.get("t", "n")
-            style = attrs.get("s")
-            state["style"] = int(style) if style else 0
-            state["text"] = None
-            state["formula"] = None
-            state["formula_shared"] = None
-        elif name == "v" or (name == "t" and state["inline"] and not state["phonetic"]):
-            if state["text"] is None:
-                state["text"] = []
-            state["collect"] = state["text"]
-        elif name == "f":
-            state["formula"] = []
-            if attrs.get("t") == "shared":
-                state["formula_shared"] = attrs.get("si")
-            state["collect"] = state["formula"]
-        elif name == "is":
-            state["inline"] = True
-            state["text"] = []
-        elif name == "rPh":
-            state["phonetic"] = True
-        elif name == "row":
-            number = attrs.get("r")
-            state["row"] = int(number) if number else last_row + 1
-            state["cells"] = []
-            state["column"] = 0
-
-    def end(name: str) -> None:
-        nonlocal last_row
-        if ":" in name:  # "x:row" from writers that prefix the namespace
-            name = name.rpartition(":")[2]
-        if name in ("v", "t", "f"):
-            state["collect"] = None
-        elif name == "is":
-            state["inline"] = False
-        elif name == "rPh":
-            state["phonetic"] = False
-        elif name == "c":
-            cells = state["cells"]
-            if cells is None:
-                return
-            value = value_of()
-            index = state["column"] - 1
-            if index >= len(cells):
-                cells.extend([None] * (index - len(cells) + 1))
-            cells[index] = value
-        elif name == "row":
-            row = state["row"]
-            for missing in range(last_row + 1, row):
-                done.append((missing, []))
-            cells = state["cells"] or []
-            while cells and cells[-1] is None:
-                cells.pop()
-            done.append((row, cells))
-            last_row = max(last_row, row)
-            state["cells"] = None
-
-    def text(data: str) -> None:
-        collect = state.get("collect")
-        if collect is not None:
-            collect.append(data)
-
-    parser = expat.ParserCreate()
-    parser.buffer_text = True
-    parser.StartElementHandler = start
-    parser.EndElementHandler = end
-    parser.CharacterDataHandler = text
-    with worksheet._get_source() as source:
-        while chunk := source.read(256 * 1024):
-            parser.Parse(chunk, False)
-            yield from done
-            done.clear()
-        parser.Parse(b"", True)
-    yield from done
+    by_row: dict[int, dict[int, object]] = {}
+    for (row, column), text in (errors or {}).items():
+        by_row.setdefault(row, {})[column] = text
+    for (row, column), text in formulas.items():
+        by_row.setdefault(row, {})[column] = Formula(text)
+    # iter_rows starts at the sheet's first row but at its first used column.
+    first_column = (worksheet.start or (0, 0))[1]
+    padding = [None] * first_column
+    line = 0
+    for offset, cells in enumerate(worksheet.iter_rows()):
+        line = offset + 1
+        record: list[object] = [*padding]
+        for value in cells:
+            if value == "":
+                value = None
+            elif type(value) is datetime.date:
+                value = datetime.datetime.combine(value, datetime.time())
+            record.append(value)
+        _put_formulas(record, by_row.pop(line, None))
+        while record and record[-1] is None:
+            record.pop()
+        yield line, record
+    # Rows holding only formulas without a cached value, below calamine's range.
+    for row in sorted(by_row):
+        if row > line:
+            record = []
+            _put_formulas(record, by_row[row])
+            yield row, record
 
 
-def _formula(value: object) -> str:
-    text = getattr(value, "text", None)
-    return text if isinstance(text, str) else str(value)
+def _put_formulas(record: list[object], values: dict[int, object] | None) -> None:
+    for column, value in (values or {}).items():
+        if column > len(record):
+            record.extend([None] * (column - len(record)))
+        record[column - 1] = value
 
 
 # ---------------------------------------------------------------------------
@@ -704,7 +575,7 @@ def _unique(text: str, seen: set[str]) -> str:
 def _build_table(
     records: Iterator[tuple[int, list[object]]],
     hints: set[str],
-    max_cell_chars: int,
+    limits: ImportLimits,
     sheet: str | None,
     names: list[str],
     missing: object = None,
@@ -720,7 +591,9 @@ def _build_table(
         for _line, record in head[:header_index]
         if any(not _is_blank(v) for v in record)
     ]
+    max_cell_chars = limits.max_cell_chars
     _check_lengths(header_line, header_record, [], max_cell_chars)
+    _check_width(header_line, header_record, limits)
     headers = _make_headers(header_record)
     header_texts = [
         "" if _is_blank(v) else _SPACES.sub(" ", str(v)).strip().casefold()
@@ -740,7 +613,13 @@ def _build_table(
     )
     rows, skipped, repairs = table.rows, table.skipped, table.repairs
     pending_blank = 0
+    cells = 0
     for line, record in chain(head[header_index + 1 :], records):
+        if len(record) > limits.max_columns:
+            _check_width(line, record, limits)
+        cells += len(record)
+        if cells > limits.max_cells or len(rows) + len(skipped) >= limits.max_rows:
+            _check_size(len(rows) + len(skipped) + 1, cells, limits)
         values: dict[str, object] = {}
         blank = True
         for index, value in enumerate(record):
@@ -839,7 +718,8 @@ def _check_lengths(
             raise TableError(
                 _(
                     'Row %(line)s, column "%(column)s": the cell holds %(length)s '
-                    "characters, more than the limit of %(limit)s."
+                    "characters, more than the limit of %(limit)s (setting "
+                    "IMPORT_MAX_CELL_CHARS)."
                 )
                 % {
                     "line": line,
@@ -848,6 +728,37 @@ def _check_lengths(
                     "limit": f"{max_cell_chars:,}",
                 }
             )
+
+
+def _check_width(line: int, record: list[object], limits: ImportLimits) -> None:
+    from crm.lib.import_limits import refuse
+
+    if len(record) > limits.max_columns:
+        raise refuse(
+            _("columns in row %(line)s") % {"line": line},
+            len(record),
+            limits.max_columns,
+            "IMPORT_MAX_COLUMNS",
+        )
+
+
+def _check_size(rows: int, cells: int, limits: ImportLimits) -> None:
+    from crm.lib.import_limits import refuse
+
+    if rows > limits.max_rows:
+        raise refuse(
+            _("rows below the header"),
+            _("at least %(n)s") % {"n": f"{rows:,}"},
+            limits.max_rows,
+            "IMPORT_MAX_ROWS",
+        )
+    if cells > limits.max_cells:
+        raise refuse(
+            _("cells below the header"),
+            _("at least %(n)s") % {"n": f"{cells:,}"},
+            limits.max_cells,
+            "IMPORT_MAX_CELLS",
+        )
 
 
 def _total_label(record: list[object]) -> str | None:

@@ -58,6 +58,8 @@ class SheetScan:
     complete: bool = True
     # (row, column) -> formula text with its "=", both 1-based.
     formulas: dict[tuple[int, int], str] = field(default_factory=dict)
+    # (row, column) -> error value ("#N/A"), which calamine reads as empty.
+    errors: dict[tuple[int, int], str] = field(default_factory=dict)
 
 
 @dataclass
@@ -90,7 +92,9 @@ def inspect_xlsx(
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, OSError) as error:
-        raise TableError(_("The file is not an Excel (.xlsx) workbook.")) from error
+        raise TableError(
+            _("The file cannot be opened as an Excel (.xlsx) workbook.")
+        ) from error
     with archive:
         infos = archive.infolist()
         _check_directory(infos, len(data), limits)
@@ -285,7 +289,7 @@ _TAG = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?(row|c|f)(?=[\s/>])([^>]*)>")
 _ROW_OR_COLUMN = re.compile(rb'(?:^|\s)(?:[\w.\-]+:)?r="([^"]*)"')
 _FORMULA_TYPE = re.compile(rb'(?:^|\s)t="shared"')
 _FORMULA_INDEX = re.compile(rb'(?:^|\s)si="([^"]*)"')
-_CELL_TYPE = re.compile(rb'(?:^|\s)t="s"')
+_VALUE = re.compile(rb"<(?:[\w.\-]+:)?v>([^<]{0,255})<")
 _DTD = (b"<!DOCTYPE", b"<!ENTITY")
 # UTF-8 continuation bytes: deleting them leaves one byte per character.
 _CONTINUATION = bytes(range(0x80, 0xC0))
@@ -418,6 +422,10 @@ def _scan_sheet(
                 if column > scan.last_column:
                     scan.last_column = column
                     check_area()
+                if b't="e"' in attrs:
+                    value = _VALUE.search(buffer, match.end(), match.end() + 4096)
+                    if value:
+                        scan.errors[(row, column)] = value[1].decode("utf-8", "replace")
             elif kind == b"row":
                 scan.rows += 1
                 if scan.rows > limits.max_rows:
