@@ -30,9 +30,9 @@ from crm.imports.services import (
     batch_data,
     batch_enqueue,
     batch_run,
-    estimate_rows,
+    upload_check,
 )
-from crm.lib.tabular import TableError, check_upload
+from crm.lib.tabular import TableError
 from crm.models import ExportLog, ImportBatch
 from crm.roles import EXPORT_PERMISSION, IMPORT_PERMISSION
 
@@ -96,9 +96,10 @@ class ImportUploadForm(ImportOptionsForm):
             raise forms.ValidationError(
                 _("The file is larger than %(mb)d MB.") % {"mb": limit}
             )
-        # The type is read from the content, never from the name.
+        # The type is read from the content, never from the name; a file over
+        # the import limits is refused here, before anything is stored.
         try:
-            check_upload(upload.read(), upload.name or "")
+            self.rows = upload_check(data=upload.read(), file_name=upload.name or "")
         except TableError as error:
             raise forms.ValidationError(str(error)) from None
         finally:
@@ -214,7 +215,7 @@ class ImportMixin(ExportMixin):
                 user=request.user,
                 dry_run=True,
             )
-            if estimate_rows(data, batch.file_name) > services.BACKGROUND_ROWS:
+            if form.rows > services.BACKGROUND_ROWS:
                 batch_enqueue(batch=batch, dry_run=True, language=get_language())
                 return self._queued(request, batch)
             batch_run(batch=batch, dry_run=True, data=data)

@@ -192,8 +192,12 @@ def summarize(counts: dict[str, int], *, written: bool, file_error: str = "") ->
     return text
 
 
-# A preview keeps this much of each cell; the page shows 60 characters.
+# A preview keeps this much of each cell (the page shows 60 characters), of
+# each row's cells, of each message and note, and of the unknown columns.
 PREVIEW_CELL = 100
+PREVIEW_COLUMNS = 60
+PREVIEW_TEXT = 500
+PREVIEW_NAMES = 50
 
 
 @dataclass
@@ -245,11 +249,19 @@ class Preview:
             [
                 row.line,
                 row.outcome,
-                row.message,
-                [None if v is None else str(v)[:PREVIEW_CELL] for v in row.raw],
+                _clip(row.message, PREVIEW_TEXT),
+                [
+                    None if v is None else str(v)[:PREVIEW_CELL]
+                    for v in row.raw[:PREVIEW_COLUMNS]
+                ],
             ]
             for row in self.rows
         ]
+        data["notes"] = [_clip(note, PREVIEW_TEXT) for note in self.notes]
+        data["unknown_columns"] = [
+            _clip(name, PREVIEW_CELL) for name in self.unknown_columns[:PREVIEW_NAMES]
+        ]
+        data["file_error"] = _clip(self.file_error, 4 * PREVIEW_TEXT)
         data["suggestions"] = [
             [s.spelling, s.text, s.partner_id, s.partner_name, s.score]
             for s in self.suggestions
@@ -268,6 +280,10 @@ class Preview:
             rows=[RowResult(*row) for row in data.get("rows", [])],
             suggestions=[Suggestion(*s) for s in data.get("suggestions", [])],
         )
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _report_cell(value: object) -> str:
@@ -427,7 +443,7 @@ def run_import(
         ) % {
             "fields": ", ".join(missing),
             "line": table.header_line,
-            "headers": ", ".join(result.headers),
+            "headers": _clip(", ".join(result.headers[:30]), PREVIEW_TEXT),
         }
         return result
 

@@ -12,8 +12,6 @@ Files above ``BACKGROUND_ROWS`` rows are previewed and imported on a worker
 
 from __future__ import annotations
 
-import io
-import zipfile
 from pathlib import PurePath
 
 from django.core.files.base import ContentFile
@@ -26,6 +24,7 @@ from crm.health import worker_state
 from crm.imports.engine import CHUNK as CHUNK_ROWS
 from crm.imports.engine import ImportOptions, ImportResult, checksum, run_import
 from crm.imports.registry import get_resource
+from crm.lib.tabular import TableError
 from crm.models import ImportBatch
 
 # Files above this many rows are previewed and imported by a background task,
@@ -34,6 +33,11 @@ BACKGROUND_ROWS = 10_000
 PROGRESS_EVERY = 2_000
 # Rows a preview keeps and shows (errors first); the counts cover them all.
 PREVIEW_ROWS = 300
+# What a batch keeps of a file's unknown columns and notes, whatever its size:
+# the batch list and page stay small.
+UNKNOWN_COLUMNS_KEPT = 50
+NOTES_KEPT = 50
+NOTE_CHARS = 300
 
 
 def batch_create(
@@ -213,10 +217,15 @@ def batch_record(*, batch: ImportBatch, result: ImportResult) -> None:
     batch.rows_unchanged = counts["unchanged"]
     batch.rows_skipped = counts["skipped"]
     batch.rows_error = counts["error"]
-    batch.unknown_columns = result.unknown_columns
+    batch.unknown_columns = cap_names(result.unknown_columns, UNKNOWN_COLUMNS_KEPT)
     if result.sheet:
         batch.sheet = result.sheet
-    batch.message = "\n".join([result.summary(), *result.notes[:50]])
+    batch.message = "\n".join(
+        [
+            shorten(result.summary(), 4 * NOTE_CHARS),
+            *(shorten(note, NOTE_CHARS) for note in result.notes[:NOTES_KEPT]),
+        ]
+    )
     if batch.dry_run:
         batch.status = ImportBatch.Status.PREVIEWED
     elif result.written:
@@ -239,6 +248,18 @@ def batch_record(*, batch: ImportBatch, result: ImportResult) -> None:
         batch.report = ""
     batch.finished_at = timezone.now()
     batch.save()
+
+
+def cap_names(names: list[str], limit: int) -> list[str]:
+    """At most ``limit`` names, each shortened, and a count of the others."""
+    kept = [shorten(str(name), 100) for name in names[:limit]]
+    if len(names) > limit:
+        kept.append(_("… and %(n)s more") % {"n": f"{len(names) - limit:,}"})
+    return kept
+
+
+def shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def batch_enqueue(
@@ -331,19 +352,35 @@ def batch_stop_waiting(*, batch: ImportBatch, user) -> bool:
     return bool(stopped)
 
 
-def estimate_rows(data: bytes, filename: str = "") -> int:
-    """Rows in a file, cheaply: lines of text, or the largest sheet's rows."""
-    if data[:4] == b"PK\x03\x04":
-        try:
-            from openpyxl import load_workbook
+def upload_check(*, data: bytes, file_name: str = "") -> int:
+    """Refuse a file that is no table or is over the import limits; its rows.
 
-            book = load_workbook(io.BytesIO(data), read_only=True)
-            try:
-                return max((sheet.max_row or 0) for sheet in book.worksheets)
-            finally:
-                book.close()
-        except (zipfile.BadZipFile, KeyError, ValueError, OSError):
-            return 0
+    Raises ``TableError`` (``LimitExceeded`` for a limit) with the message for
+    the user, before anything is stored. An XLSX goes through the guard
+    (``crm.lib.xlsx_guard``): every part checked, the first
+    ``BACKGROUND_ROWS`` rows of each sheet in full and the others counted, so
+    the row count decides between the request and a worker without trusting
+    ``<dimension>``. The remaining checks run when the file is read.
+    """
+    from crm.lib.tabular import check_text_cells, check_upload
+    from crm.lib.xlsx_guard import inspect_xlsx
+
+    if check_upload(data, file_name) == "xlsx":
+        return inspect_xlsx(data, stop_after_rows=BACKGROUND_ROWS).rows
+    check_text_cells(data)
+    return _text_rows(data)
+
+
+def estimate_rows(data: bytes, filename: str = "") -> int:
+    """Rows in a file, counted in bounded time: lines of text, or the largest
+    sheet's rows (0 for a file that cannot be read)."""
+    try:
+        return upload_check(data=data, file_name=filename)
+    except TableError:
+        return 0
+
+
+def _text_rows(data: bytes) -> int:
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         return data.count(b"\n\x00") or data.count(b"\x00\n")
     return data.count(b"\n")

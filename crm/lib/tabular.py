@@ -179,6 +179,31 @@ def check_upload(data: bytes, filename: str) -> str:
     return kind
 
 
+def check_text_cells(data: bytes, limits: ImportLimits | None = None) -> None:
+    """Refuse a CSV/TSV whose run of text without a delimiter or line break
+    is longer than a cell may be: found at C speed, before the file is read
+    (a longer cell holding delimiters in quotes is refused when it is read).
+    """
+    from crm.lib.import_limits import ImportLimits, refuse
+
+    limits = limits or ImportLimits.from_settings()
+    limit = limits.max_cell_chars
+    if len(data) <= limit or data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        return
+    run = re.compile(rb"[^,;\t|\r\n]{%d,}" % (limit + 1)).search(data)
+    if run is None:
+        return
+    text = run[0].decode("utf-8", "replace").strip('"')
+    if len(text) > limit:
+        raise refuse(
+            _("characters in a cell of line %(line)s")
+            % {"line": f"{data.count(b'\n', 0, run.start()) + 1:,}"},
+            len(text),
+            limit,
+            "IMPORT_MAX_CELL_CHARS",
+        )
+
+
 def _detect_format(data: bytes, filename: str, format: str | None) -> str:
     extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     is_zip = data.startswith(b"PK\x03\x04")

@@ -83,9 +83,11 @@ def inspect_xlsx(
 ) -> XlsxScan:
     """Check ``data`` against ``limits``; the sheets' row counts and formulas.
 
-    With ``stop_after_rows``, a sheet is scanned only until it has shown that
-    many rows (its ``complete`` is then False): enough to decide between the
-    request and a background run, with the rest checked by the run itself.
+    With ``stop_after_rows``, a sheet is checked in full only for that many
+    rows (its ``complete`` is then False); the rest of its rows are counted,
+    fast, against the row limit: enough to refuse what is too large and to
+    decide between the request and a background run, whose read checks it
+    all.
     Raises ``LimitExceeded`` on a limit, ``TableError`` on a damaged file.
     """
     limits = limits or ImportLimits.from_settings()
@@ -289,6 +291,7 @@ _TAG = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?(row|c|f)(?=[\s/>])([^>]*)>")
 _ROW_OR_COLUMN = re.compile(rb'(?:^|\s)(?:[\w.\-]+:)?r="([^"]*)"')
 _FORMULA_TYPE = re.compile(rb'(?:^|\s)t="shared"')
 _FORMULA_INDEX = re.compile(rb'(?:^|\s)si="([^"]*)"')
+_ROW = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?row[\s/>]")
 _VALUE = re.compile(rb"<(?:[\w.\-]+:)?v>([^<]{0,255})<")
 _DTD = (b"<!DOCTYPE", b"<!ENTITY")
 # UTF-8 continuation bytes: deleting them leaves one byte per character.
@@ -399,7 +402,19 @@ def _scan_sheet(
                 "IMPORT_MAX_CELLS",
             )
 
-    for buffer, long in _text_runs(archive, info, limits.max_cell_chars):
+    runs = _text_runs(archive, info, limits.max_cell_chars)
+    for buffer, long in runs:
+        if not scan.complete:
+            # Past ``stop_after_rows`` rows are only counted, at C speed.
+            scan.rows += _count_rows(buffer)
+            if scan.rows > limits.max_rows:
+                raise refuse(
+                    _('rows in sheet "%(sheet)s"') % {"sheet": sheet},
+                    _("at least %(n)s") % {"n": f"{scan.rows:,}"},
+                    limits.max_rows,
+                    "IMPORT_MAX_ROWS",
+                )
+            continue
         for match in _TAG.finditer(buffer):
             while long and long[0][0] < match.start():
                 raise _cell_too_long(row, column, long[0][1], limits.max_cell_chars)
@@ -437,7 +452,8 @@ def _scan_sheet(
                     )
                 if stop_after_rows is not None and scan.rows > stop_after_rows:
                     scan.complete = False
-                    return
+                    scan.rows += _count_rows(buffer[match.end() :])
+                    break
                 found = _ROW_OR_COLUMN.search(attrs)
                 number = found[1] if found else b""
                 row = int(number) if number.isdigit() else row + 1
@@ -470,5 +486,9 @@ def _scan_sheet(
                         else shared_formulas.get(key, "")
                     )
                 formulas[(row, column)] = "=" + text
-        if long:
+        if long and scan.complete:
             raise _cell_too_long(row, column, long[0][1], limits.max_cell_chars)
+
+
+def _count_rows(buffer: bytes) -> int:
+    return len(_ROW.findall(buffer))

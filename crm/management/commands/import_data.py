@@ -9,7 +9,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from crm.imports.engine import ERROR, ImportOptions
 from crm.imports.registry import all_resources
-from crm.imports.services import batch_create, batch_run
+from crm.imports.services import batch_create, batch_run, upload_check
+from crm.lib.tabular import TableError
 
 
 class Command(BaseCommand):
@@ -58,6 +59,12 @@ class Command(BaseCommand):
                 user = get_user_model().objects.get(username=options["user"])
             except get_user_model().DoesNotExist:
                 raise CommandError(f"No user named {options['user']!r}.") from None
+        if not options["format"]:
+            # A file over the import limits is refused before a batch is made.
+            try:
+                upload_check(data=data, file_name=path.name)
+            except TableError as error:
+                raise CommandError(f"{path.name}: {error}") from None
         import_options = ImportOptions(
             sheet=options["sheet"],
             format=options["format"],
