@@ -10,7 +10,9 @@ from __future__ import annotations
 import functools
 import io
 import os
+import struct
 import zipfile
+import zlib
 
 HEADER = ("Donor", "Reference", "Amount", "Currency", "Date")
 _NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -46,10 +48,10 @@ def workbook(
     *,
     shared_strings: bytes | None = None,
     compression: int = zipfile.ZIP_DEFLATED,
-    parts: dict[str, object] | None = None,
+    parts: dict[str, bytes] | None = None,
 ) -> bytes:
-    """A minimal XLSX; ``parts`` maps a part name to bytes or a chunk iterator
-    (written streaming, so a part may be far larger than memory)."""
+    """A minimal XLSX with one sheet, "Pledges"; ``parts`` adds or replaces
+    parts."""
     types = (
         '<?xml version="1.0" encoding="UTF-8"?>'
         '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
@@ -81,7 +83,7 @@ def workbook(
         f'<Relationship Id="rId2" Type="{_REL}/sharedStrings" '
         'Target="sharedStrings.xml"/></Relationships>'
     )
-    contents: dict[str, object] = {
+    contents: dict[str, bytes] = {
         "[Content_Types].xml": types.encode(),
         "_rels/.rels": rels.encode(),
         "xl/workbook.xml": book.encode(),
@@ -95,12 +97,7 @@ def workbook(
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", compression=compression) as archive:
         for name, content in contents.items():
-            if isinstance(content, bytes):
-                archive.writestr(name, content)
-            else:
-                with archive.open(name, "w", force_zip64=True) as target:
-                    for chunk in content:
-                        target.write(chunk)
+            archive.writestr(name, content)
     return out.getvalue()
 
 
@@ -112,12 +109,109 @@ def far_column() -> tuple[str, bytes]:
     return "far-column.xlsx", workbook(_sheet(rows))
 
 
-def _bomb_chunks(prefix: bytes, suffix: bytes, size: int):
-    yield prefix
+def _bomb(prefix: bytes, suffix: bytes, size: int = 2**30) -> tuple[bytes, int, int]:
+    """A raw deflate stream of ``prefix``, ``size`` bytes of "A", ``suffix``:
+    (compressed, CRC-32, uncompressed size), in about a second.
+
+    A 16 MiB block is compressed once and ended with a full flush, which
+    makes its output independent of what precedes it, so it can be repeated.
+    """
     block = b"A" * (16 * 2**20)
-    for _ in range(size // len(block)):
-        yield block
-    yield suffix
+    count = size // len(block)
+    head = zlib.compressobj(9, zlib.DEFLATED, -15)
+    start = head.compress(prefix) + head.flush(zlib.Z_FULL_FLUSH)
+    body = zlib.compressobj(9, zlib.DEFLATED, -15)
+    repeated = body.compress(block) + body.flush(zlib.Z_FULL_FLUSH)
+    tail = zlib.compressobj(9, zlib.DEFLATED, -15)
+    end = tail.compress(suffix) + tail.flush()
+    crc = zlib.crc32(prefix)
+    for _ in range(count):
+        crc = zlib.crc32(block, crc)
+    crc = zlib.crc32(suffix, crc)
+    compressed = start + repeated * count + end
+    return compressed, crc, len(prefix) + count * len(block) + len(suffix)
+
+
+def _zip(entries: dict[str, bytes | tuple[bytes, int, int]]) -> bytes:
+    """A ZIP of deflated entries; a tuple is already (deflated, CRC, size)."""
+    out = io.BytesIO()
+    directory = []
+    for name, content in entries.items():
+        if isinstance(content, bytes):
+            packer = zlib.compressobj(6, zlib.DEFLATED, -15)
+            content = (
+                packer.compress(content) + packer.flush(),
+                zlib.crc32(content),
+                len(content),
+            )
+        data, crc, size = content
+        encoded = name.encode()
+        offset = out.tell()
+        out.write(
+            struct.pack(
+                "<IHHHHHIIIHH",
+                0x04034B50,
+                20,
+                0,
+                8,
+                0,
+                0x21,
+                crc,
+                len(data),
+                size,
+                len(encoded),
+                0,
+            )
+        )
+        out.write(encoded)
+        out.write(data)
+        directory.append(
+            struct.pack(
+                "<IHHHHHHIIIHHHHHII",
+                0x02014B50,
+                20,
+                20,
+                0,
+                8,
+                0,
+                0x21,
+                crc,
+                len(data),
+                size,
+                len(encoded),
+                0,
+                0,
+                0,
+                0,
+                0,
+                offset,
+            )
+            + encoded
+        )
+    start = out.tell()
+    for entry in directory:
+        out.write(entry)
+    out.write(
+        struct.pack(
+            "<IHHHHIIH",
+            0x06054B50,
+            0,
+            0,
+            len(directory),
+            len(directory),
+            out.tell() - start,
+            start,
+            0,
+        )
+    )
+    return out.getvalue()
+
+
+def _bomb_workbook(part: str, prefix: bytes, suffix: bytes, sheet: bytes | None):
+    base = zipfile.ZipFile(io.BytesIO(workbook(sheet)))
+    entries: dict = {info.filename: base.read(info) for info in base.infolist()}
+    entries[part] = _bomb(prefix, suffix)
+    return _zip(entries)
 
 
 @functools.cache
@@ -126,8 +220,9 @@ def zip_bomb_inline() -> tuple[str, bytes]:
     head = _sheet(_header_row()).split(b"</sheetData>")[0]
     prefix = head + b'<row r="2"><c r="A2" t="inlineStr"><is><t>'
     suffix = b"</t></is></c></row></sheetData></worksheet>"
-    sheet = _bomb_chunks(prefix, suffix, 2**30)
-    return "zip-bomb-inline.xlsx", workbook(parts={"xl/worksheets/sheet1.xml": sheet})
+    return "zip-bomb-inline.xlsx", _bomb_workbook(
+        "xl/worksheets/sheet1.xml", prefix, suffix, None
+    )
 
 
 @functools.cache
@@ -136,9 +231,8 @@ def zip_bomb_shared() -> tuple[str, bytes]:
     rows = _header_row() + '<row r="2"><c r="A2" t="s"><v>0</v></c></row>'
     prefix = f'<?xml version="1.0"?><sst xmlns="{_NS}"><si><t>'.encode()
     suffix = b"</t></si></sst>"
-    strings = _bomb_chunks(prefix, suffix, 2**30)
-    return "zip-bomb-shared.xlsx", workbook(
-        _sheet(rows), parts={"xl/sharedStrings.xml": strings}
+    return "zip-bomb-shared.xlsx", _bomb_workbook(
+        "xl/sharedStrings.xml", prefix, suffix, _sheet(rows)
     )
 
 
