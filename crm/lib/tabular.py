@@ -151,6 +151,7 @@ def read_table(
     kind = _detect_format(data, filename, format)
     if kind == "xlsx":
         return _read_xlsx(data, sheet, hints, limits)
+    check_text_cells(data, limits)  # before decoding a 50 MB cell
     text, encoding = _decode(data)
     delimiter = "\t" if kind == "tsv" else _sniff_delimiter(text)
     return _read_text(text, encoding, delimiter, hints, limits)
@@ -195,9 +196,15 @@ def check_text_cells(data: bytes, limits: ImportLimits | None = None) -> None:
         return
     text = run[0].decode("utf-8", "replace").strip('"')
     if len(text) > limit:
+        line_start = data.rfind(b"\n", 0, run.start()) + 1
+        before = data[line_start : run.start()]
+        column = max(before.count(char) for char in (b",", b";", b"\t", b"|")) + 1
         raise refuse(
-            _("characters in a cell of line %(line)s")
-            % {"line": f"{data.count(b'\n', 0, run.start()) + 1:,}"},
+            _("characters in line %(line)s, column %(column)s")
+            % {
+                "line": f"{data.count(b'\n', 0, run.start()) + 1:,}",
+                "column": column,
+            },
             len(text),
             limit,
             "IMPORT_MAX_CELL_CHARS",

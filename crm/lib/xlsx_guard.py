@@ -291,6 +291,20 @@ _TAG = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?(row|c|f)(?=[\s/>])([^>]*)>")
 _ROW_OR_COLUMN = re.compile(rb'(?:^|\s)(?:[\w.\-]+:)?r="([^"]*)"')
 _FORMULA_TYPE = re.compile(rb'(?:^|\s)t="shared"')
 _FORMULA_INDEX = re.compile(rb'(?:^|\s)si="([^"]*)"')
+_ROW_REFERENCE = re.compile(rb'<(?:[A-Za-z_][\w.\-]*:)?row\s[^>]*?\br="(\d+)"')
+_ROW_PLAIN = re.compile(rb'<row r="(\d{1,12})"')
+_CELL_PLAIN = re.compile(rb'<c r="([A-Z]{1,12})\d')
+_CELL = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?c[\s/>]")
+_CELL_REFERENCE = re.compile(
+    rb'<(?:[A-Za-z_][\w.\-]*:)?c\s[^>]*?\br="([A-Za-z]{1,12})(\d{1,12})"'
+)
+# A cell whose first child is a formula; a cell holding an error value.
+_FORMULA_CELL = re.compile(
+    rb"<(?:[A-Za-z_][\w.\-]*:)?c\s([^>]*)>\s*<(?:[A-Za-z_][\w.\-]*:)?f(?=[\s/>])"
+    rb"([^>]*)>"
+)
+_ERROR_CELL = re.compile(rb'<(?:[A-Za-z_][\w.\-]*:)?c\s([^>]*\bt="e"[^>]*)>')
+_REFERENCE = re.compile(rb'\br="([A-Za-z]{1,12})(\d{1,12})"')
 _ROW = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?row[\s/>]")
 _VALUE = re.compile(rb"<(?:[\w.\-]+:)?v>([^<]{0,255})<")
 _DTD = (b"<!DOCTYPE", b"<!ENTITY")
@@ -415,6 +429,65 @@ def _scan_sheet(
                     "IMPORT_MAX_ROWS",
                 )
             continue
+        fast = None if long else _referenced(buffer)
+        if fast is not None and (
+            stop_after_rows is None or scan.rows + fast[0] <= stop_after_rows
+        ):
+            # Every row and cell carries its reference (as spreadsheet
+            # programs write them): the bounds come from a few findall calls.
+            count, rows, columns = fast
+            scan.rows += count
+            if scan.rows > limits.max_rows:
+                raise refuse(
+                    _('rows in sheet "%(sheet)s"') % {"sheet": sheet},
+                    _("at least %(n)s") % {"n": f"{scan.rows:,}"},
+                    limits.max_rows,
+                    "IMPORT_MAX_ROWS",
+                )
+            if rows:
+                highest = max(rows)
+                if highest > limits.max_rows:
+                    raise refuse(
+                        _('highest row used in sheet "%(sheet)s"') % {"sheet": sheet},
+                        highest,
+                        limits.max_rows,
+                        "IMPORT_MAX_ROWS",
+                    )
+                if not scan.first_row:
+                    scan.first_row = min(rows)
+                scan.last_row = max(scan.last_row, highest)
+                row = rows[-1]
+            if columns:
+                numbers = [_column_number(letters) for letters in columns]
+                widest = max(numbers)
+                if widest > limits.max_columns:
+                    raise refuse(
+                        _('highest column used in sheet "%(sheet)s"')
+                        % {"sheet": sheet},
+                        f"{column_letters(widest)} ({widest:,})",
+                        f"{column_letters(limits.max_columns)} "
+                        f"({limits.max_columns:,})",
+                        "IMPORT_MAX_COLUMNS",
+                    )
+                if not scan.first_column or min(numbers) < scan.first_column:
+                    scan.first_column = min(numbers)
+                scan.last_column = max(scan.last_column, widest)
+                column = _column_number(columns[-1])
+            if scan.first_column:
+                check_area()
+            formula_free = b"<f" not in buffer and b":f" not in buffer
+            for match in () if formula_free else _FORMULA_CELL.finditer(buffer):
+                found = _REFERENCE.search(match[1])
+                where = (int(found[2]), _column_number(found[1].decode()))
+                formulas[where] = "=" + _formula_text(buffer, match, shared_formulas)
+            error_free = b'"e"' not in buffer
+            for match in () if error_free else _ERROR_CELL.finditer(buffer):
+                found = _REFERENCE.search(match[1])
+                value = _VALUE.search(buffer, match.end(), match.end() + 4096)
+                if found and value:
+                    where = (int(found[2]), _column_number(found[1].decode()))
+                    scan.errors[where] = value[1].decode("utf-8", "replace")
+            continue
         for match in _TAG.finditer(buffer):
             while long and long[0][0] < match.start():
                 raise _cell_too_long(row, column, long[0][1], limits.max_cell_chars)
@@ -472,22 +545,55 @@ def _scan_sheet(
                     if scan.first_column:
                         check_area()
             else:  # a formula
-                text = ""
-                if not attrs.endswith(b"/"):
-                    end = buffer.find(b"<", match.end())
-                    raw = buffer[match.end() : end if end >= 0 else len(buffer)]
-                    text = unescape(raw.decode("utf-8", "replace"))
-                if _FORMULA_TYPE.search(attrs):
-                    index = _FORMULA_INDEX.search(attrs)
-                    key = index[1] if index else b""
-                    text = (
-                        shared_formulas.setdefault(key, text)
-                        if text
-                        else shared_formulas.get(key, "")
-                    )
-                formulas[(row, column)] = "=" + text
+                formulas[(row, column)] = "=" + _formula_text(
+                    buffer, match, shared_formulas
+                )
         if long and scan.complete:
             raise _cell_too_long(row, column, long[0][1], limits.max_cell_chars)
+
+
+def _referenced(buffer: bytes) -> tuple[int, list[int], list[str]] | None:
+    """(row count, row numbers, distinct column letters, the last cell's
+    last) when every row and cell in ``buffer`` has its reference; else
+    None."""
+    if b":c" not in buffer and b":row" not in buffer:
+        # The way spreadsheet programs write it: literal searches only.
+        rows = _ROW_PLAIN.findall(buffer)
+        cells = _CELL_PLAIN.findall(buffer)
+        if len(rows) == buffer.count(b"<row ") + buffer.count(b"<row>") and len(
+            cells
+        ) == buffer.count(b"<c ") + buffer.count(b"<c>") + buffer.count(b"<c/>"):
+            return len(rows), list(map(int, rows)), _letters(cells)
+    rows = _ROW_REFERENCE.findall(buffer)
+    if len(rows) != _count_rows(buffer):
+        return None
+    cells = [found[0] for found in _CELL_REFERENCE.findall(buffer)]
+    if len(cells) != len(_CELL.findall(buffer)):
+        return None
+    return len(rows), list(map(int, rows)), _letters(cells)
+
+
+def _letters(cells: list[bytes]) -> list[str]:
+    """The distinct column letters, the last cell's last."""
+    letters = list(dict.fromkeys(cells))
+    if cells:
+        letters.remove(cells[-1])
+        letters.append(cells[-1])
+    return [found.decode() for found in letters]
+
+
+def _formula_text(buffer: bytes, match, shared: dict[bytes, str]) -> str:
+    attrs = match[2]
+    text = ""
+    if not attrs.endswith(b"/"):
+        end = buffer.find(b"<", match.end())
+        raw = buffer[match.end() : end if end >= 0 else len(buffer)]
+        text = unescape(raw.decode("utf-8", "replace"))
+    if _FORMULA_TYPE.search(attrs):
+        index = _FORMULA_INDEX.search(attrs)
+        key = index[1] if index else b""
+        text = shared.setdefault(key, text) if text else shared.get(key, "")
+    return text
 
 
 def _count_rows(buffer: bytes) -> int:
