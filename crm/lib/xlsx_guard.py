@@ -102,6 +102,10 @@ def inspect_xlsx(
         _check_directory(infos, len(data), limits)
         parts = {info.filename: info for info in infos}
         sheets = _sheet_parts(archive, parts)
+        # A worksheet the workbook does not list is checked all the same.
+        for name in parts:
+            if "/worksheets/" in name and name not in sheets.values():
+                sheets[name] = name
         for info in infos:
             name = info.filename
             if not name.endswith((".xml", ".rels")) or name in sheets.values():
@@ -288,7 +292,9 @@ def _column_number(reference: str) -> int:
 # Sheets are scanned with regular expressions over the raw XML: expat calls
 # Python five times per cell, which costs more than reading the sheet.
 _TAG = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?(row|c|f)(?=[\s/>])([^>]*)>")
-_ROW_OR_COLUMN = re.compile(rb'(?:^|\s)(?:[\w.\-]+:)?r="([^"]*)"')
+# The r attribute however written: quotes of either kind, spaces around "=".
+_ROW_OR_COLUMN = re.compile(rb"""(?:^|\s)(?:[\w.\-]+:)?r\s*=\s*(["'])(.*?)\1""", re.S)
+_ANY_R = re.compile(rb"[\s:]r\s*=")
 _FORMULA_TYPE = re.compile(rb'(?:^|\s)t="shared"')
 _FORMULA_INDEX = re.compile(rb'(?:^|\s)si="([^"]*)"')
 _ROW_REFERENCE = re.compile(rb'<(?:[A-Za-z_][\w.\-]*:)?row\s[^>]*?\br="(\d+)"')
@@ -493,8 +499,8 @@ def _scan_sheet(
                 raise _cell_too_long(row, column, long[0][1], limits.max_cell_chars)
             kind, attrs = match[1], match[2]
             if kind == b"c":
-                found = _ROW_OR_COLUMN.search(attrs)
-                column = _column_number(found[1].decode()) if found else column + 1
+                found = _reference(attrs, info.filename)
+                column = _column_number(found.decode()) if found else column + 1
                 if column > limits.max_columns:
                     raise refuse(
                         _('highest column used in sheet "%(sheet)s"')
@@ -527,8 +533,7 @@ def _scan_sheet(
                     scan.complete = False
                     scan.rows += _count_rows(buffer[match.end() :])
                     break
-                found = _ROW_OR_COLUMN.search(attrs)
-                number = found[1] if found else b""
+                number = _reference(attrs, info.filename) or b""
                 row = int(number) if number.isdigit() else row + 1
                 if row > limits.max_rows:
                     raise refuse(
@@ -552,23 +557,44 @@ def _scan_sheet(
             raise _cell_too_long(row, column, long[0][1], limits.max_cell_chars)
 
 
+def _reference(attrs: bytes, part: str) -> bytes | None:
+    """The r attribute of a row or cell; a second one is refused, since
+    readers differ on which one wins."""
+    found = _ROW_OR_COLUMN.findall(attrs)
+    if len(found) > 1:
+        raise TableError(
+            _(
+                'The workbook cannot be read: its part "%(part)s" is damaged '
+                "(%(error)s)."
+            )
+            % {"part": part, "error": _("an element with two references")}
+        )
+    return found[0][1].strip() if found else None
+
+
 def _referenced(buffer: bytes) -> tuple[int, list[int], list[str]] | None:
     """(row count, row numbers, distinct column letters, the last cell's
     last) when every row and cell in ``buffer`` has its reference; else
     None."""
+    references = len(_ANY_R.findall(buffer))
     if b":c" not in buffer and b":row" not in buffer:
         # The way spreadsheet programs write it: literal searches only.
         rows = _ROW_PLAIN.findall(buffer)
         cells = _CELL_PLAIN.findall(buffer)
-        if len(rows) == buffer.count(b"<row ") + buffer.count(b"<row>") and len(
-            cells
-        ) == buffer.count(b"<c ") + buffer.count(b"<c>") + buffer.count(b"<c/>"):
+        if (
+            len(rows) == buffer.count(b"<row ") + buffer.count(b"<row>")
+            and len(cells)
+            == buffer.count(b"<c ") + buffer.count(b"<c>") + buffer.count(b"<c/>")
+            and references == len(rows) + len(cells)
+        ):
             return len(rows), list(map(int, rows)), _letters(cells)
     rows = _ROW_REFERENCE.findall(buffer)
     if len(rows) != _count_rows(buffer):
         return None
     cells = [found[0] for found in _CELL_REFERENCE.findall(buffer)]
     if len(cells) != len(_CELL.findall(buffer)):
+        return None
+    if references != len(rows) + len(cells):
         return None
     return len(rows), list(map(int, rows)), _letters(cells)
 

@@ -19,7 +19,7 @@ from django.urls import reverse
 from crm.imports import services
 from crm.imports.engine import ImportOptions
 from crm.lib.import_limits import ImportLimits, LimitExceeded
-from crm.lib.tabular import read_table
+from crm.lib.tabular import TableError, read_table
 from crm.lib.xlsx_guard import inspect_xlsx
 from crm.models import ImportBatch
 from pledges.models import Pledge
@@ -149,3 +149,29 @@ def test_the_batch_keeps_a_bounded_share_of_unknown_columns_and_notes(world):
     assert all(len(name) <= 100 for name in batch.unknown_columns)
     assert len(batch.preview["unknown_columns"]) <= 50
     assert all(len(row[3]) <= 60 for row in batch.preview["rows"])
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "<c r = 'ZZZZ2'><v>1</v></c>",  # spaces and single quotes
+        '<c s="1"\n r="ZZZZ2"><v>1</v></c>',  # not the first attribute
+        '<x:c r="ZZZZ2" xmlns:x="urn:x"><x:v>1</x:v></x:c>',  # a prefix
+    ],
+)
+def test_a_far_column_is_refused_however_its_reference_is_written(cell):
+    rows = hostile_files._header_row() + hostile_files._data_row(2).replace(
+        "</row>", cell + "</row>"
+    )
+    data = hostile_files.workbook(hostile_files._sheet(rows))
+    with pytest.raises(LimitExceeded, match="ZZZZ"):
+        inspect_xlsx(data)
+
+
+def test_a_cell_with_two_references_is_refused():
+    rows = hostile_files._header_row() + hostile_files._data_row(2).replace(
+        "</row>", '<c r="F2" r="ZZZZ2"><v>1</v></c></row>'
+    )
+    data = hostile_files.workbook(hostile_files._sheet(rows))
+    with pytest.raises(TableError, match="two references"):
+        inspect_xlsx(data)
