@@ -249,7 +249,7 @@ class Preview:
             [
                 row.line,
                 row.outcome,
-                _clip(row.message, PREVIEW_TEXT),
+                clip(row.message, PREVIEW_TEXT),
                 [
                     None if v is None else str(v)[:PREVIEW_CELL]
                     for v in row.raw[:PREVIEW_COLUMNS]
@@ -257,11 +257,11 @@ class Preview:
             ]
             for row in self.rows
         ]
-        data["notes"] = [_clip(note, PREVIEW_TEXT) for note in self.notes]
+        data["notes"] = [clip(note, PREVIEW_TEXT) for note in self.notes]
         data["unknown_columns"] = [
-            _clip(name, PREVIEW_CELL) for name in self.unknown_columns[:PREVIEW_NAMES]
+            clip(name, PREVIEW_CELL) for name in self.unknown_columns[:PREVIEW_NAMES]
         ]
-        data["file_error"] = _clip(self.file_error, 4 * PREVIEW_TEXT)
+        data["file_error"] = clip(self.file_error, 4 * PREVIEW_TEXT)
         data["suggestions"] = [
             [s.spelling, s.text, s.partner_id, s.partner_name, s.score]
             for s in self.suggestions
@@ -282,7 +282,8 @@ class Preview:
         )
 
 
-def _clip(text: str, limit: int) -> str:
+def clip(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, an ellipsis marking the cut."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -443,7 +444,7 @@ def run_import(
         ) % {
             "fields": ", ".join(missing),
             "line": table.header_line,
-            "headers": _clip(", ".join(result.headers[:30]), PREVIEW_TEXT),
+            "headers": clip(", ".join(result.headers[:30]), PREVIEW_TEXT),
         }
         return result
 

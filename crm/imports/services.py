@@ -22,7 +22,13 @@ from django.utils.translation import gettext as _
 
 from crm.health import worker_state
 from crm.imports.engine import CHUNK as CHUNK_ROWS
-from crm.imports.engine import ImportOptions, ImportResult, checksum, run_import
+from crm.imports.engine import (
+    ImportOptions,
+    ImportResult,
+    checksum,
+    clip,
+    run_import,
+)
 from crm.imports.registry import get_resource
 from crm.lib.tabular import TableError
 from crm.models import ImportBatch
@@ -222,8 +228,8 @@ def batch_record(*, batch: ImportBatch, result: ImportResult) -> None:
         batch.sheet = result.sheet
     batch.message = "\n".join(
         [
-            shorten(result.summary(), 4 * NOTE_CHARS),
-            *(shorten(note, NOTE_CHARS) for note in result.notes[:NOTES_KEPT]),
+            clip(result.summary(), 4 * NOTE_CHARS),
+            *(clip(note, NOTE_CHARS) for note in result.notes[:NOTES_KEPT]),
         ]
     )
     if batch.dry_run:
@@ -252,14 +258,10 @@ def batch_record(*, batch: ImportBatch, result: ImportResult) -> None:
 
 def cap_names(names: list[str], limit: int) -> list[str]:
     """At most ``limit`` names, each shortened, and a count of the others."""
-    kept = [shorten(str(name), 100) for name in names[:limit]]
+    kept = [clip(str(name), 100) for name in names[:limit]]
     if len(names) > limit:
         kept.append(_("… and %(n)s more") % {"n": f"{len(names) - limit:,}"})
     return kept
-
-
-def shorten(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def batch_enqueue(
