@@ -170,6 +170,9 @@ def check_upload(data: bytes, filename: str) -> str:
     if kind == "xlsx":
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                # A few kilobytes in a real workbook; never inflate a bomb.
+                if archive.getinfo("[Content_Types].xml").file_size > 2**20:
+                    raise KeyError("[Content_Types].xml")
                 types = archive.read("[Content_Types].xml")
         except (zipfile.BadZipFile, KeyError, OSError) as error:
             raise TableError(_("The file is not an Excel (.xlsx) workbook.")) from error
