@@ -201,7 +201,16 @@ def check_text_cells(data: bytes, limits: ImportLimits | None = None) -> None:
     if len(text) > limit:
         line_start = data.rfind(b"\n", 0, run.start()) + 1
         before = data[line_start : run.start()]
-        column = max(before.count(char) for char in (b",", b";", b"\t", b"|")) + 1
+        end = data.find(b"\n")
+        first = data[: min(end if end >= 0 else limit, limit, run.start())]
+        delimiter = max(
+            (b",", b";", b"\t", b"|"), key=lambda char: (before + first).count(char)
+        )
+        column = before.count(delimiter) + 1
+        names = first.decode("utf-8", "replace").split(delimiter.decode())
+        if line_start and column <= len(names) and names[column - 1].strip():
+            # Most files start with their header: name the column by it.
+            column = f'{column} ("{names[column - 1].strip().strip(chr(34))}")'
         raise refuse(
             _("characters in line %(line)s, column %(column)s")
             % {

@@ -458,7 +458,9 @@ def test_xlsx_rows_keep_their_sheet_row_numbers():
 
 def test_a_cell_longer_than_the_limit_names_row_and_column():
     text = "Donor,Notes\nJapan,ok\nKorea," + "x" * 2_000 + "\n"
-    with pytest.raises(TableError, match=r"line 3, column 2: 2,000, above the limit"):
+    with pytest.raises(
+        TableError, match=r'line 3, column 2 \("Notes"\): 2,000, above the limit'
+    ):
         read_table(text.encode(), max_cell_chars=1_000)
     quoted = 'Donor,Notes\nJapan,ok\nKorea,"' + "x, " * 400 + '"\n'
     with pytest.raises(TableError, match=r'Row 3, column "Notes".*1,200 characters'):
@@ -467,7 +469,9 @@ def test_a_cell_longer_than_the_limit_names_row_and_column():
 
 def test_a_50_mb_cell_is_refused_with_a_clear_message():
     data = b"Donor,Notes\nJapan," + b"x" * 50_000_000 + b"\n"
-    with pytest.raises(TableError, match=r"line 2, column 2: 50,000,000, above"):
+    with pytest.raises(
+        TableError, match=r'line 2, column 2 \("Notes"\): 50,000,000, above'
+    ):
         read_table(data)
 
 
