@@ -26,6 +26,7 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import twofactor
+from crm.admin_confidential import ConfidentialDeleteMixin
 
 User = get_user_model()
 
@@ -42,7 +43,7 @@ def locked_attempts():
     )
 
 
-class UserAdmin(auth_admin.UserAdmin):
+class UserAdmin(ConfidentialDeleteMixin, auth_admin.UserAdmin):
     list_display = [
         *auth_admin.UserAdmin.list_display,
         "two_factor",

@@ -12,3 +12,7 @@ class CRMAdminConfig(AdminConfig):
 class CrmConfig(AppConfig):
     name = "crm"
     verbose_name = _("Reference data")
+
+    def ready(self) -> None:
+        # Registers the system check on confidential delete confirmations.
+        from crm import admin_confidential  # noqa: F401

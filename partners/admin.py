@@ -36,7 +36,6 @@ from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.utils.text import (
     Truncator,
-    capfirst,
     smart_split,
     unescape_string_literal,
 )
@@ -44,6 +43,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from crm.admin import ADMIN_CSS, YearListFilter
+from crm.admin_confidential import ConfidentialDeleteMixin
 from crm.admin_site import Panel, render_panels
 from crm.history import HistoryAdmin
 from crm.imports.admin import ImportMixin
@@ -628,7 +628,9 @@ class PartnerFollowUpInline(FollowUpInlineMixin, admin.TabularInline):
 
 
 @admin.register(Partner)
-class PartnerAdmin(ImportMixin, RecordOnChangeMixin, PanelsMixin, HistoryAdmin):
+class PartnerAdmin(
+    ConfidentialDeleteMixin, ImportMixin, RecordOnChangeMixin, PanelsMixin, HistoryAdmin
+):
     import_resources = ("partners",)
     list_display = [
         "name",
@@ -823,35 +825,13 @@ class PartnerAdmin(ImportMixin, RecordOnChangeMixin, PanelsMixin, HistoryAdmin):
             request, context, add=add, change=change, form_url=form_url, obj=obj
         )
 
-    def get_deleted_objects(self, objs, request):
-        """Show the engagements that keep a partner alive as protected objects.
+    def get_protecting_records(self, objs):
+        """The engagements that keep a partner alive.
 
         Memberships and follow-ups are protected by their foreign keys; the
         engagements only by a signal, which Django's collector does not see.
         """
-        deleted, model_count, perms_needed, protected = super().get_deleted_objects(
-            objs, request
-        )
-        engagements = Engagement.objects.filter(partners__in=list(objs)).distinct()
-        visible = list(engagements.visible_to(request.user)[:100])
-        if visible or engagements.exists():
-            protected = list(protected)
-            label = capfirst(Engagement._meta.verbose_name)
-            protected.extend(
-                format_html('{}: <a href="{}">{}</a>', label, _change_url(e), e)
-                for e in visible
-            )
-            hidden = engagements.count() - len(visible)
-            if hidden:
-                protected.append(
-                    ngettext(
-                        "%(count)d more engagement",
-                        "%(count)d more engagements",
-                        hidden,
-                    )
-                    % {"count": hidden}
-                )
-        return deleted, model_count, perms_needed, protected
+        return Engagement.objects.filter(partners__in=list(objs)).distinct()
 
     @admin.display(description=_("ITU region"), ordering="country__itu_region")
     def itu_region(self, obj: Partner) -> str | None:
@@ -1070,7 +1050,9 @@ class ContactAffiliationInline(admin.TabularInline):
 
 
 @admin.register(Contact)
-class ContactAdmin(ImportMixin, RecordOnChangeMixin, PanelsMixin, HistoryAdmin):
+class ContactAdmin(
+    ConfidentialDeleteMixin, ImportMixin, RecordOnChangeMixin, PanelsMixin, HistoryAdmin
+):
     import_resources = ("contacts",)
     list_display = [
         "display_name",
@@ -1247,7 +1229,7 @@ class AffiliationAdmin(HistoryAdmin):
 
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(ConfidentialDeleteMixin, admin.ModelAdmin):
     list_display = [
         "name",
         "kind",
@@ -1302,7 +1284,13 @@ class EngagementFollowUpInline(FollowUpInlineMixin, admin.TabularInline):
 
 
 @admin.register(Engagement)
-class EngagementAdmin(NotFoundMixin, ImportMixin, RecordOnChangeMixin, HistoryAdmin):
+class EngagementAdmin(
+    ConfidentialDeleteMixin,
+    NotFoundMixin,
+    ImportMixin,
+    RecordOnChangeMixin,
+    HistoryAdmin,
+):
     import_resources = ("engagements",)
     list_display = [
         "date",

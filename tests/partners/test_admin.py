@@ -680,7 +680,7 @@ def test_delete_page_does_not_leak_confidential_subjects(staff_client):
     html = staff_client.get(url).content.decode()
 
     assert "Secret pledge" not in html
-    assert "1 more engagement" in html
+    assert "1 confidential record you cannot see depends on this" in html
 
 
 def test_mark_inactive_action(admin_client):
