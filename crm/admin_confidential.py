@@ -7,9 +7,10 @@ would print its subject, and its follow-ups' descriptions.
 
 ``ConfidentialDeleteMixin`` answers instead: when records the user may not see
 would be deleted with, or block, what they delete, the deletion is refused
-(the admin treats the message as a protected object: no "Yes, I'm sure";
-a POST deletes nothing and shows the page again) with "N confidential records you cannot see depend on
-this; ask an administrator", and names only the records the user may see.
+with "N confidential records you cannot see depend on this; ask an
+administrator", and the page names only the records the user may see. The
+admin treats the message as a protected object: no "Yes, I'm sure"; a POST
+deletes nothing and shows the page again.
 Refusing rather than deleting silently: a user must not destroy, or change
 the links of, records they cannot read.
 
