@@ -7,6 +7,11 @@ for them: 404, as for a record that never existed. Reverting is off
 (``SIMPLE_HISTORY_REVERT_DISABLED``): an old version is read, not restored,
 so every change still goes through the forms and services.
 
+Versions written while a record was confidential stay hidden from users
+without the confidential permission, on the History page and the version
+page, after the record is declassified too (``history_visible_to``): what
+was said under confidentiality is not published by a later change of mind.
+
 A model whose history keeps many-to-many links (``m2m_fields``: an
 engagement's partners, contacts and staff) would get a version for the save
 and one more for each list of links the form then sets, a removal and an
@@ -20,11 +25,92 @@ from __future__ import annotations
 import itertools
 from collections import defaultdict
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
+from django.db.models import OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.models import DeletedObject, ModelChange, ModelDelta
 from simple_history.utils import get_m2m_reverse_field_name
+
+from crm.roles import CONFIDENTIAL_PERMISSION
+
+CONFIDENTIAL_FIELD = "confidential"
+
+
+def _flag(model: type[models.Model]) -> models.Field | None:
+    try:
+        field = model._meta.get_field(CONFIDENTIAL_FIELD)
+    except FieldDoesNotExist:
+        return None
+    return field if isinstance(field, models.BooleanField) else None
+
+
+def _confidential_owners(model: type[models.Model]) -> list[models.ForeignKey]:
+    """The keys of ``model`` to audited records that can be confidential."""
+    return [
+        field
+        for field in model._meta.concrete_fields
+        if field.many_to_one
+        and _flag(field.related_model) is not None
+        and hasattr(field.related_model, "history")
+    ]
+
+
+def _owner_was_confidential(key: models.ForeignKey) -> dict[str, Coalesce]:
+    """Whether the record ``key`` names was confidential when a version was written.
+
+    Its version in force then is the newest written before; but the admin
+    writes a record's version after those of the records edited inline with
+    it (``HistoryAdmin.save_related``), so the next one may hold the state
+    the record had in that save. Either being confidential hides the
+    version: a version at the boundary is hidden rather than shown. A record
+    without versions is read as it is now.
+    """
+    owner = key.related_model
+    owner_pk = owner._meta.pk.attname
+    owner_versions = owner.history.model._default_manager.filter(
+        **{owner_pk: OuterRef(key.attname)}
+    )
+    before = owner_versions.filter(history_date__lte=OuterRef("history_date"))
+    after = owner_versions.filter(history_date__gt=OuterRef("history_date"))
+    before = before.order_by("-history_date", "-history_id")
+    after = after.order_by("history_date", "history_id")
+    now = owner._default_manager.filter(pk=OuterRef(key.attname))
+    return {
+        f"_{key.name}_before": Coalesce(
+            Subquery(before.values(CONFIDENTIAL_FIELD)[:1]),
+            Subquery(after.values(CONFIDENTIAL_FIELD)[:1]),
+            Subquery(now.values(CONFIDENTIAL_FIELD)[:1]),
+            Value(False),
+            output_field=models.BooleanField(),
+        ),
+        f"_{key.name}_after": Coalesce(
+            Subquery(after.values(CONFIDENTIAL_FIELD)[:1]),
+            Value(False),
+            output_field=models.BooleanField(),
+        ),
+    }
+
+
+def history_visible_to(versions: models.QuerySet, user) -> models.QuerySet:
+    """The versions among ``versions`` that ``user`` may read.
+
+    A version is hidden from a user without the confidential permission when
+    it was written while its record was confidential (the version's own
+    ``confidential``), or while the record it belongs to was (a follow-up's
+    engagement, read from the engagement's history), whatever they are now.
+    """
+    if user is None or user.has_perm(CONFIDENTIAL_PERMISSION):
+        return versions
+    model = versions.model.instance_type
+    if _flag(model) is not None:
+        versions = versions.filter(**{CONFIDENTIAL_FIELD: False})
+    for key in _confidential_owners(model):
+        flags = _owner_was_confidential(key)
+        versions = versions.alias(**flags).filter(**dict.fromkeys(flags, False))
+    return versions
 
 
 def history_record_version(*, instance: models.Model, user, created: bool) -> None:
@@ -118,11 +204,14 @@ class HistoryAdmin(SimpleHistoryAdmin):
         # A deleted record's history is shown to superusers only: whether it
         # was visible to others can no longer be asked of get_queryset.
         if request.user.is_superuser or self._visible(request, object_id):
-            return queryset
+            return history_visible_to(queryset, request.user)
         return queryset.none()
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         if not (request.user.is_superuser or self._visible(request, object_id)):
+            raise Http404
+        versions = history_visible_to(self.model.history.all(), request.user)
+        if not versions.filter(history_id=version_id).exists():
             raise Http404
         return super().history_form_view(
             request, object_id, version_id, extra_context=extra_context

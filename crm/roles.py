@@ -18,6 +18,9 @@ VIEWER = "Viewer"
 ADMINISTRATOR = "Administrator"
 
 IMPORT_PERMISSION = "crm.import_data"
+# Confidential engagements (and their follow-ups) are granted per person,
+# never by role; granting is superuser-only (accounts.services).
+CONFIDENTIAL_PERMISSION = "partners.view_confidential_engagement"
 EXPORT_PERMISSION = "crm.export_data"
 
 # Who printed and who exported what is an audit record: only Administrators
@@ -102,8 +105,7 @@ def role_permissions(role: str) -> list[Permission]:
     query = Q(pk__in=[])
     for rule in ROLES[role]:
         query |= _rule_query(*rule)
-    # Confidential engagements are granted per person, never by role.
-    withheld = ["view_confidential_engagement"]
+    withheld = [CONFIDENTIAL_PERMISSION.split(".")[1]]
     if role != ADMINISTRATOR:
         withheld += AUDIT_LOG_PERMISSIONS
     return list(Permission.objects.filter(query).exclude(codename__in=withheld))

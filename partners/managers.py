@@ -8,6 +8,8 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 
+from crm.roles import CONFIDENTIAL_PERMISSION
+
 
 def _today() -> dt.date:
     return timezone.localdate()
@@ -95,7 +97,7 @@ def sees_confidential(user) -> bool:
 
     ``user=None`` means a system context (commands, seeds) that sees all.
     """
-    return user is None or user.has_perm("partners.view_confidential_engagement")
+    return user is None or user.has_perm(CONFIDENTIAL_PERMISSION)
 
 
 class EngagementQuerySet(models.QuerySet):
