@@ -18,6 +18,8 @@ from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -25,7 +27,7 @@ from django.utils.translation import ngettext
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts import twofactor
+from accounts import services, twofactor
 from crm.admin_confidential import ConfidentialDeleteMixin
 
 User = get_user_model()
@@ -41,6 +43,48 @@ def locked_attempts():
         failures_since_start__gte=settings.AXES_FAILURE_LIMIT,
         attempt_time__gte=timezone.now() - settings.AXES_COOLOFF_TIME,
     )
+
+
+class ConfidentialAccessFormMixin:
+    """Refuse a change of confidential access unless ``actor`` is a superuser."""
+
+    actor = None
+
+    def clean(self):
+        cleaned = super().clean()
+        user = self.instance
+        self.confidential_before = services.confidential_access_of(user)
+        after = services.confidential_access(
+            superuser=cleaned.get("is_superuser", user.is_superuser),
+            permissions=cleaned.get("user_permissions", user.user_permissions.all()),
+            groups=cleaned.get("groups", user.groups.all()),
+        )
+        try:
+            services.confidential_access_check(
+                actor=self.actor, before=self.confidential_before, after=after
+            )
+        except ValidationError as error:
+            for field, errors in error.message_dict.items():
+                self.add_error(field if field in self.fields else None, errors)
+        return cleaned
+
+
+class GroupPermissionsFormMixin:
+    actor = None
+
+    def clean(self):
+        cleaned = super().clean()
+        self.confidential_before = services.group_grants_confidential(self.instance)
+        if "permissions" in cleaned:
+            try:
+                services.group_permissions_check(
+                    actor=self.actor,
+                    group=self.instance,
+                    permissions=cleaned["permissions"],
+                )
+            except ValidationError as error:
+                self.add_error("permissions", error.messages)
+        return cleaned
 
 
 class UserAdmin(ConfidentialDeleteMixin, auth_admin.UserAdmin):
@@ -66,6 +110,48 @@ class UserAdmin(ConfidentialDeleteMixin, auth_admin.UserAdmin):
             )
         )
 
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and not services.user_may_edit(actor=request.user, user=obj):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and not services.user_may_edit(actor=request.user, user=obj):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        if services.users_editable_by(actor=request.user, users=queryset).count() != (
+            queryset.count()
+        ):
+            raise PermissionDenied
+        super().delete_queryset(request, queryset)
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            readonly.append("is_superuser")
+        return readonly
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if obj is None:
+            return form
+        return type(
+            form.__name__, (ConfidentialAccessFormMixin, form), {"actor": request.user}
+        )
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        before = getattr(form, "confidential_before", None)
+        if before is not None:
+            services.confidential_access_record(
+                actor=request.user,
+                user=form.instance,
+                before=before,
+                after=services.confidential_access_of(form.instance),
+            )
+
     @admin.display(description=_("two-factor"), boolean=True, ordering="has_two_factor")
     def two_factor(self, obj) -> bool:
         return obj.has_two_factor
@@ -79,6 +165,7 @@ class UserAdmin(ConfidentialDeleteMixin, auth_admin.UserAdmin):
         permissions=["change"],
     )
     def reset_two_factor(self, request, queryset):
+        queryset = services.users_editable_by(actor=request.user, users=queryset)
         count = 0
         for user in queryset:
             if twofactor.remove_devices(user):
@@ -103,6 +190,8 @@ class UserAdmin(ConfidentialDeleteMixin, auth_admin.UserAdmin):
 
     @admin.action(description=_("Lift sign-in pause"), permissions=["change"])
     def lift_sign_in_pause(self, request, queryset):
+        # Not an edit of the users: an administrator may lift a superuser's
+        # pause (the superuser still needs their password and second factor).
         usernames = list(queryset.values_list("username", flat=True))
         lifted = sum(axes_reset(username=name) for name in usernames)
         self.message_user(
@@ -119,5 +208,47 @@ class UserAdmin(ConfidentialDeleteMixin, auth_admin.UserAdmin):
         )
 
 
+class GroupAdmin(auth_admin.GroupAdmin):
+    """Groups whose permissions include the confidential one: superusers only."""
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and not self._may_grant(request, obj):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and not self._may_grant(request, obj):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        if not all(self._may_grant(request, group) for group in queryset):
+            raise PermissionDenied
+        super().delete_queryset(request, queryset)
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        return type(
+            form.__name__, (GroupPermissionsFormMixin, form), {"actor": request.user}
+        )
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        services.group_access_record(
+            actor=request.user,
+            group=form.instance,
+            before=form.confidential_before,
+            after=services.group_grants_confidential(form.instance),
+        )
+
+    @staticmethod
+    def _may_grant(request, group) -> bool:
+        return request.user.is_superuser or not services.group_grants_confidential(
+            group
+        )
+
+
 admin.site.unregister(User)
 admin.site.register(User, UserAdmin)
+admin.site.unregister(Group)
+admin.site.register(Group, GroupAdmin)
