@@ -1007,7 +1007,13 @@ class TagAdmin(admin.ModelAdmin):
     search_fields = ["name"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(n_partners=Count("partner"))
+        # A count drops Meta.ordering: the autocomplete pages by name.
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(n_partners=Count("partner"))
+            .order_by("name")
+        )
 
     @admin.display(description=_("partners"), ordering="n_partners")
     def partner_count(self, obj: Tag):
