@@ -158,16 +158,22 @@ def confidential_access_record(
     """Log a change of ``user``'s access to confidential engagements, if any."""
     if before == after:
         return
-    verb = (
-        _("Granted")
-        if after.granted and not before.granted
-        else _("Withdrew")
-        if before.granted and not after.granted
-        else _("Changed")
-    )
-    message = _(
-        "%(verb)s access to confidential engagements (was: %(before)s; now: %(after)s)."
-    ) % {"verb": verb, "before": before.describe(), "after": after.describe()}
+    if after.granted and not before.granted:
+        text = _(
+            "Granted access to confidential engagements (was: %(before)s; "
+            "now: %(after)s)."
+        )
+    elif before.granted and not after.granted:
+        text = _(
+            "Withdrew access to confidential engagements (was: %(before)s; "
+            "now: %(after)s)."
+        )
+    else:
+        text = _(
+            "Changed where access to confidential engagements comes from (was: "
+            "%(before)s; now: %(after)s)."
+        )
+    message = text % {"before": before.describe(), "after": after.describe()}
     _log(actor=actor, obj=user, message=message)
     logger.warning(
         "confidential access of %s changed by %s: %s -> %s",
