@@ -4,6 +4,11 @@ Two columns (two-factor on, sign-in paused) and two actions for
 administrators: reset a user's two-factor sign-in (lost phone) and lift a
 sign-in pause. The device admin pages of django-otp are removed: they would
 show secret keys and let anyone with access link a device to another user.
+
+Access to confidential engagements is a superuser's to give (the rules and
+the log are in ``accounts.services``): the user and group forms refuse a
+change of it by anyone else, *Superuser status* is read-only for them, and
+they cannot edit a superuser or a group that holds the permission.
 """
 
 from __future__ import annotations
@@ -70,6 +75,8 @@ class ConfidentialAccessFormMixin:
 
 
 class GroupPermissionsFormMixin:
+    """Refuse adding or removing the confidential permission unless a superuser."""
+
     actor = None
 
     def clean(self):
