@@ -9,10 +9,7 @@ the centime), where the page rounds them for reading.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
-import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -21,6 +18,7 @@ from django.utils import timezone
 from django.utils.formats import date_format, number_format
 from django.utils.text import slugify
 
+from crm.lib import spreadsheets
 from crm.lib.pdf import PDF_CONTENT_TYPE, render_pdf_document
 from reports.reporting import (
     DATE,
@@ -35,44 +33,17 @@ from reports.reporting import (
 )
 
 Document = tuple[str, str, bytes]
-CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-# A spreadsheet runs a cell starting with one of these as a formula.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(text: str) -> str:
-    """Keep a text cell from being read as a formula (CSV injection)."""
-    return f"'{text}" if text.startswith(FORMULA_PREFIXES) else text
 
 
 def raw_value(value: Any, kind: str) -> Any:
     """A cell as downloads write it: numbers stay numbers, None is empty."""
     if value is None or value == "":
-        return ""
+        return None
     if kind in (MONEY_KIND, PERCENT, INT, NUMBER) and isinstance(value, int | Decimal):
         return value
     if isinstance(value, dt.date):
         return value
     return str(value)
-
-
-def plain(value: Decimal) -> str:
-    """A decimal without exponent or trailing zeros beyond the centime."""
-    text = format(value, "f")
-    if "." in text and len(text.split(".")[1]) > 2:
-        text = text.rstrip("0").rstrip(".")
-    return text
-
-
-def csv_cell(value: Any) -> str:
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return plain(value)
-    if isinstance(value, int):
-        return str(value)
-    return neutralise(str(value))
 
 
 def _filename(report: Report, extension: str, suffix: str = "") -> str:
@@ -81,36 +52,20 @@ def _filename(report: Report, extension: str, suffix: str = "") -> str:
     return "-".join(p for p in parts if p) + f".{extension}"
 
 
+def _rows(table: Table) -> list[list[Any]]:
+    return [
+        [raw_value(v, c.kind) for v, c in zip(values, table.columns, strict=True)]
+        for values in table.all_rows()
+    ]
+
+
 def report_csv(report: Report, table_key: str | None = None) -> Document:
     """One table of the report (the first unless ``table_key``) as CSV."""
     table = report.table(table_key) if table_key else report.tables[0]
-    buffer = io.StringIO()
-    # The byte-order mark makes Excel read the file as UTF-8.
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer)
-    writer.writerow([neutralise(str(c.label)) for c in table.columns])
-    for values in table.all_rows():
-        writer.writerow(
-            [
-                csv_cell(raw_value(v, c.kind))
-                for v, c in zip(values, table.columns, strict=True)
-            ]
-        )
-    return (
-        _filename(report, "csv", table.key),
-        CSV_CONTENT_TYPE,
-        buffer.getvalue().encode("utf-8"),
+    content = spreadsheets.csv_bytes(
+        [str(c.label) for c in table.columns], _rows(table)
     )
-
-
-def _sheet_title(title: str, taken: set[str]) -> str:
-    base = re.sub(r"[\[\]:*?/\\]", " ", str(title)).strip()[:31] or "Sheet"
-    name, n = base, 2
-    while name.lower() in taken:
-        tail = f" ({n})"
-        name, n = base[: 31 - len(tail)] + tail, n + 1
-    taken.add(name.lower())
-    return name
+    return _filename(report, "csv", table.key), spreadsheets.CSV_CONTENT_TYPE, content
 
 
 NUMBER_FORMATS = {
@@ -123,43 +78,19 @@ NUMBER_FORMATS = {
 
 def report_xlsx(report: Report) -> Document:
     """Every table of the report, one sheet each, header row first."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    workbook = Workbook()
-    workbook.remove(workbook.active)
-    taken: set[str] = set()
-    bold = Font(bold=True)
-    for table in report.tables:
-        sheet = workbook.create_sheet(_sheet_title(table.title, taken))
-        sheet.append([str(c.label) for c in table.columns])
-        for cell in sheet[1]:
-            cell.font = bold
-        rows = table.all_rows()
-        for r, values in enumerate(rows, start=2):
-            for col, (value, column) in enumerate(
-                zip(values, table.columns, strict=True), start=1
-            ):
-                cell = sheet.cell(row=r, column=col)
-                raw = raw_value(value, column.kind)
-                cell.value = raw if raw != "" else None
-                if isinstance(raw, str):
-                    # Text stays text: a leading "=" is not a formula.
-                    cell.data_type = "s"
-                elif column.kind in NUMBER_FORMATS:
-                    cell.number_format = NUMBER_FORMATS[column.kind]
-            if table.total is not None and r == len(rows) + 1:
-                for cell in sheet[r]:
-                    cell.font = bold
-        for col, column in enumerate(table.columns, start=1):
-            letter = sheet.cell(row=1, column=col).column_letter
-            sheet.column_dimensions[letter].width = max(
-                12, min(45, len(str(column.label)) + 4)
-            )
-        sheet.freeze_panes = "A2"
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return _filename(report, "xlsx"), XLSX_CONTENT_TYPE, buffer.getvalue()
+    sheets = [
+        spreadsheets.Sheet(
+            title=str(table.title),
+            header=[str(c.label) for c in table.columns],
+            rows=_rows(table),
+            number_formats=[NUMBER_FORMATS.get(c.kind) for c in table.columns],
+            widths=[max(12, min(45, len(str(c.label)) + 4)) for c in table.columns],
+            bold_last_row=table.total is not None,
+        )
+        for table in report.tables
+    ]
+    content = spreadsheets.xlsx_bytes(sheets)
+    return _filename(report, "xlsx"), spreadsheets.XLSX_CONTENT_TYPE, content
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,7 @@ business rules stay in the models' ``full_clean`` and in the services.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import itertools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -29,6 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.imports.history import batch_record_history
+from crm.lib import spreadsheets
 from crm.lib.parse import ParseError
 from crm.lib.tabular import Formula, Row, TableError, match_headers, read_table
 
@@ -161,9 +160,7 @@ class ImportResult:
 
     def report_csv(self) -> bytes:
         """The original rows plus an error column, importable again as is."""
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow([*self.headers, REPORT_COLUMN])
+        lines = []
         for row in sorted(self.rows, key=lambda r: r.line):
             raw = [_report_cell(v) for v in row.raw]
             raw += [""] * (len(self.headers) - len(raw))
@@ -171,8 +168,8 @@ class ImportResult:
             if row.outcome == SKIPPED:
                 # A total row would be counted twice if imported as data.
                 continue
-            writer.writerow([*raw, note])
-        return ("\ufeff" + out.getvalue()).encode("utf-8")
+            lines.append([*raw, note])
+        return spreadsheets.csv_bytes([*self.headers, REPORT_COLUMN], lines)
 
 
 def summarize(counts: dict[str, int], *, written: bool, file_error: str = "") -> str:

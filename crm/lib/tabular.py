@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy
 
 from crm.lib.names import normalize_name, repair_mojibake
 from crm.lib.parse import is_total_label
+from crm.lib.spreadsheets import Formula, restore
 
 if TYPE_CHECKING:
     from crm.lib.import_limits import ImportLimits
@@ -58,16 +59,6 @@ _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 
 class TableError(ValueError):
     """The file as a whole cannot be read; the message is meant for the user."""
-
-
-@dataclass(frozen=True)
-class Formula:
-    """An XLSX cell holding a formula: imports want values, not formulas."""
-
-    text: str
-
-    def __str__(self) -> str:
-        return self.text
 
 
 @dataclass(slots=True)
@@ -336,7 +327,8 @@ def _read_text(
         start = 1
         try:
             for record in reader:
-                yield start, record
+                # A text cell our own downloads neutralised reads as written.
+                yield start, [restore(value) for value in record]
                 start = reader.line_num + 1
         except csv.Error as error:
             raise TableError(

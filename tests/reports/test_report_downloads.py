@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from openpyxl import load_workbook
 
-from reports.exports import neutralise
+from crm.lib.spreadsheets import neutralise
 from tests.factories import PartnerFactory, PaymentFactory, PledgeFactory
 from tests.reports.conftest import pdf_text
 from tests.reports.report_world import build_world
