@@ -882,7 +882,9 @@ class PartnerAdmin(
     def has_print_brief_permission(self, request) -> bool:
         return request.user.has_perm("reports.print_brief")
 
-    @admin.action(description=_("Mark selected partners inactive"))
+    @admin.action(
+        description=_("Mark selected partners inactive"), permissions=["change"]
+    )
     def mark_inactive(self, request, queryset):
         changed = sum(
             services.partner_deactivate(partner=partner) for partner in queryset

@@ -2,14 +2,20 @@
 
 Pages are asked for over HTTP as a member of the role's group (set up by
 ``roles_setup``). Read the table as "what may a member of this role do with
-these records"; a page not allowed answers 403.
+these records"; a page not allowed answers 403. Actions are not listed here:
+every action of every admin declares ``permissions=``, and each role is
+offered, and may run, exactly those whose permissions it holds.
 """
 
 from __future__ import annotations
 
 import pytest
+from django.apps import apps
+from django.contrib import admin
 from django.contrib.auth.models import Group
+from django.contrib.messages import get_messages
 from django.urls import reverse
+from django.utils.translation import gettext
 
 from crm.models import ExportLog, ImportBatch
 from crm.roles import ADMINISTRATOR, FINANCE, TASK_FORCE, VIEWER, roles_setup
@@ -231,3 +237,114 @@ def test_exports_and_report_downloads_are_logged(admin_client, superuser, db):
         "report",
         "xlsx",
     )
+
+
+# Actions -------------------------------------------------------------------
+
+
+def site_actions(request) -> list[tuple[type, object, str, object]]:
+    """(model, model admin, name, function) of every action of every admin.
+
+    The actions a superuser is offered (site-wide ones such as "Delete
+    selected" included) and those the admin declares, so an action hidden
+    from everyone still counts.
+    """
+    found = []
+    for model in apps.get_models():
+        if not admin.site.is_registered(model):
+            continue
+        model_admin = admin.site.get_model_admin(model)
+        actions = {a.name: a.func for a in model_admin.get_actions(request).values()}
+        for action in model_admin.actions or ():
+            func = action if callable(action) else getattr(type(model_admin), action)
+            actions.setdefault(func.__name__, func)
+        found += [(model, model_admin, n, f) for n, f in sorted(actions.items())]
+    return found
+
+
+@pytest.fixture
+def superuser_request(rf, db):
+    request = rf.get("/admin/")
+    request.user = UserFactory(is_staff=True, is_superuser=True, username="root")
+    return request
+
+
+def test_every_action_declares_the_permissions_it_needs(superuser_request):
+    actions = site_actions(superuser_request)
+    assert len(actions) > 30
+    undeclared = [
+        f"{model._meta.label}.{name}"
+        for model, _admin, name, func in actions
+        if not getattr(func, "allowed_permissions", None)
+    ]
+    assert undeclared == []
+
+
+def changelist(model) -> str:
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+
+
+def offered_actions(page) -> set[str]:
+    """The actions a list page offers in its drop-down."""
+    form = page.context["action_form"]
+    return {name for name, _label in form.fields["action"].choices} if form else set()
+
+
+def action_is_refused(response) -> bool:
+    """Django refuses an action with 403, the list again, or "No action selected"."""
+    if response.status_code == 403:
+        return True
+    if response.context and "cl" in response.context:
+        return True
+    said = [str(m) for m in get_messages(response.wsgi_request)]
+    return gettext("No action selected.") in said
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_runs_exactly_the_actions_its_permissions_allow(
+    client, matrix_world, superuser_request, role
+):
+    user = member(role)
+    client.force_login(user)
+    answers, expected = {}, {}
+    for model, model_admin, name, func in site_actions(superuser_request):
+        address = changelist(model)
+        page = client.get(address)
+        request = page.wsgi_request
+        allowed = model_admin.has_view_or_change_permission(request) and all(
+            getattr(model_admin, f"has_{p}_permission")(request)
+            for p in func.allowed_permissions
+        )
+        key = f"{model._meta.label}.{name}"
+        if page.status_code == 200:
+            answers[key, "offered"] = name in offered_actions(page)
+            expected[key, "offered"] = allowed
+        obj = matrix_world.get(model._meta.label.lower())
+        obj = obj or model._default_manager.first()
+        response = client.post(
+            address,
+            {"action": name, "_selected_action": [obj.pk if obj else 0], "index": 0},
+        )
+        answers[key, "runs"] = not action_is_refused(response)
+        expected[key, "runs"] = allowed
+    wrong = {k: (answers[k], expected[k]) for k in answers if answers[k] != expected[k]}
+    assert wrong == {}, "(got, expected)"
+    if role in (VIEWER, FINANCE):
+        assert not any(v for (k, _what), v in answers.items() if k.endswith("inactive"))
+
+
+@pytest.mark.parametrize("role", [VIEWER, FINANCE])
+def test_viewer_and_finance_cannot_mark_partners_inactive(client, matrix_world, role):
+    client.force_login(member(role))
+    partner = matrix_world["partners.partner"]
+    address = changelist(partner._meta.model)
+
+    offered = offered_actions(client.get(address))
+    client.post(
+        address,
+        {"action": "mark_inactive", "_selected_action": [partner.pk], "index": 0},
+    )
+
+    assert "mark_inactive" not in offered
+    partner.refresh_from_db()
+    assert partner.is_active
