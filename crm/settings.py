@@ -208,6 +208,8 @@ MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 
 LOGIN_URL = "admin:login"
+# Where sign-in lands when the page asked for (``next``) is refused or missing.
+LOGIN_REDIRECT_URL = "admin:index"
 
 # Security. Everything the admin serves comes from this origin: no CDN, no
 # remote fonts, no inline scripts.
