@@ -23,6 +23,7 @@ pytestmark = pytest.mark.django_db
 HUGE = "99999999999999999999999"
 ODD_VALUES = [
     HUGE,
+    "9999999999",  # within a column, beyond a Python date's year
     "-" + HUGE,
     "12\x00",
     "99999-12-31",
