@@ -34,7 +34,7 @@ def test_the_partners_export_imports_back_by_its_id_and_name_columns(
     admin_client, world
 ):
     exported = export_partners(admin_client)
-    assert exported.decode().startswith("id,name,")
+    assert exported.decode("utf-8-sig").startswith("id,name,")
 
     again = partners_import(exported, dry_run=True)
 
