@@ -19,7 +19,13 @@ from __future__ import annotations
 from django import forms
 from django.contrib.admin.utils import flatten_fieldsets
 
-from crm.lib.concurrency import find_conflicts, version_token, version_tokens
+from crm.lib.concurrency import (
+    current_values,
+    find_conflicts,
+    values_at,
+    version_token,
+    version_tokens,
+)
 
 VERSION_FIELD = "opened_version"
 
@@ -37,10 +43,41 @@ class VersionField(forms.CharField):
 
 
 def _show_conflict(form: forms.BaseForm, conflict) -> None:
-    """Name the conflict on the form and let the next save re-apply."""
+    """Name the conflict on the form and let the next save re-apply.
+
+    The user's values stay; a field the other change touched and the user
+    did not takes the other change's value, so saving again keeps both.
+    """
+    data = form.data.copy()
+    data[form.add_prefix(VERSION_FIELD)] = conflict.current
+    if conflict.record is not None:
+        model = type(conflict.record)
+        opened = values_at(model, conflict.record.pk, conflict.opened)
+        if opened is not None:
+            _carry_over(form, data, opened, current_values(conflict.record))
     form.add_error(None, conflict.messages())
-    form.data = form.data.copy()
-    form.data[form.add_prefix(VERSION_FIELD)] = conflict.current
+    form.data = data
+
+
+def _carry_over(form, data, opened: dict, now: dict) -> None:
+    for name, field in form.fields.items():
+        if name not in now or name not in opened or field.disabled:
+            continue
+        if isinstance(field.widget, forms.MultiWidget) or now[name] == opened[name]:
+            continue
+        if field.has_changed(opened[name], form[name].data):
+            continue  # The user changed it too: theirs stays.
+        key = form.add_prefix(name)
+        value = field.prepare_value(now[name])
+        if isinstance(field, forms.ModelMultipleChoiceField):
+            data.setlist(key, [str(pk) for pk in value])
+        elif isinstance(field, forms.BooleanField):
+            if value:
+                data[key] = "on"
+            else:
+                data.pop(key, None)
+        else:
+            data[key] = "" if value is None else str(value)
 
 
 class VersionedFormMixin:

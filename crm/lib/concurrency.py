@@ -33,6 +33,7 @@ from django.db import models
 from django.db.models import Max
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from simple_history.utils import get_m2m_reverse_field_name
 
 EMPTY = "—"
 
@@ -71,8 +72,9 @@ class Conflict:
             return [_("Someone deleted this record after you opened it.")]
         head = _(
             "“%(record)s” was changed by someone else after you opened it. "
-            "Your values are kept here: check the changes listed, then save "
-            "again to apply yours over them, or reload the page to discard yours."
+            "Your values are kept here, and their changes to what you had not "
+            "touched are filled in: check the changes listed, then save again to "
+            "apply yours, or reload the page to discard yours."
         ) % {"record": self.record}
         if not self.changes:
             return [head, _("(No recorded change is available to show.)")]
@@ -199,6 +201,41 @@ def changes_since(record: models.Model, opened: str, *, user=None) -> list[Chang
                 )
             )
     return changes
+
+
+def values_at(model: type[models.Model], pk, version: str) -> dict | None:
+    """The record's values in ``version`` (``{field name: value}``), if kept.
+
+    Foreign keys as primary keys, many-to-many links as sorted lists of
+    primary keys, as ``current_values`` gives them. ``None`` when the version
+    is not in the history.
+    """
+    history = getattr(model, "history", None)
+    try:
+        history_id = int(version.split(":", 1)[0])
+    except ValueError:
+        return None
+    if history is None or not history_id:
+        return None
+    old = history.model.objects.filter(
+        **{model._meta.pk.attname: pk}, history_id=history_id
+    ).first()
+    if old is None:
+        return None
+    values = {f.name: f.value_from_object(old) for f in model._meta.concrete_fields}
+    for f in old._history_m2m_fields:
+        links = getattr(history.model, f.name).model
+        target = links._meta.get_field(get_m2m_reverse_field_name(f)).attname
+        values[f.name] = sorted(getattr(old, f.name).values_list(target, flat=True))
+    return values
+
+
+def current_values(record: models.Model) -> dict:
+    """``{field name: value}`` of a record as loaded, as ``values_at`` gives."""
+    values = {f.name: f.value_from_object(record) for f in record._meta.concrete_fields}
+    for f in record._meta.many_to_many:
+        values[f.name] = sorted(_linked_pks(record, f.name))
+    return values
 
 
 # Internals -------------------------------------------------------------------
