@@ -24,7 +24,9 @@ from tests.factories import (
     AffiliationFactory,
     ContactFactory,
     EngagementFactory,
+    FollowUpFactory,
     InstallmentFactory,
+    MembershipFactory,
     PartnerFactory,
     PaymentFactory,
     PledgeFactory,
@@ -369,6 +371,69 @@ def test_an_affiliation_changed_on_the_contact_page_shows_on_the_partner_page(
     assert Partner.objects.get(pk=affiliation.partner_id).notes == (
         "Met the counsellor."
     )
+
+
+def make_membership_row():
+    membership = MembershipFactory()
+    return membership.partner, "memberships", membership
+
+
+def make_partner_followup_row():
+    followup = FollowUpFactory(description="Send the concept note")
+    return followup.partner, "followups", followup
+
+
+def make_engagement_followup_row():
+    engagement = make_engagement()
+    followup = FollowUpFactory(
+        engagement=engagement,
+        partner=engagement.partners.get(),
+        description="Send the concept note",
+    )
+    return engagement, "followups", followup
+
+
+@pytest.mark.parametrize(
+    ("make", "theirs", "their_value", "mine", "my_value"),
+    [
+        (make_membership_row, "status", "suspended", "arrears_chf", "1200.00"),
+        (
+            make_partner_followup_row,
+            "description",
+            "Send the note",
+            "due_date",
+            "2025-07-01",
+        ),
+        (
+            make_engagement_followup_row,
+            "description",
+            "Send the note",
+            "due_date",
+            "2025-07-01",
+        ),
+    ],
+)
+def test_inline_rows_changed_meanwhile_are_kept_and_named(
+    alice, bob, make, theirs, their_value, mine, my_value
+):
+    parent, prefix, row = make()
+    first, second = Person(alice, parent), Person(bob, parent)
+    first.set(row_field(first, prefix, row.pk, theirs), their_value)
+    saved = first.save()
+    assert saved.status_code == 302, errors_of(saved)
+    second.set(row_field(second, prefix, row.pk, mine), my_value)
+
+    response = second.save()
+    assert response.status_code == 200
+    assert CONFLICT in page_text(response)
+    assert "Alice Ambler" in page_text(response)
+    assert second.data[row_field(second, prefix, row.pk, theirs)] == [their_value]
+
+    saved = second.save()
+    assert saved.status_code == 302, errors_of(saved)
+    row.refresh_from_db()
+    assert str(getattr(row, theirs)) == their_value
+    assert str(getattr(row, mine)) == my_value
 
 
 def test_rows_added_meanwhile_by_someone_else_are_no_conflict(alice, bob):
