@@ -8,8 +8,9 @@ as a change; the history id says which version was read, so a conflict can
 name who changed what since then, from django-simple-history's versions.
 
 ``find_conflicts`` reads the records again under a row lock (PostgreSQL;
-SQLite's ``IMMEDIATE`` transactions hold the write lock from their start), so two saves of one record cannot both
-pass the check: the second waits for the first and then sees its change.
+SQLite's ``IMMEDIATE`` transactions hold the write lock from their start),
+so two saves of one record cannot both pass the check: the second waits for
+the first and then sees its change.
 Call it inside the transaction that saves. ``ensure_unchanged`` is the same
 check for one record, for services: it raises ``EditConflict``.
 
