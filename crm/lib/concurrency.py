@@ -14,10 +14,10 @@ the first and then sees its change.
 Call it inside the transaction that saves. ``ensure_unchanged`` is the same
 check for one record, for services: it raises ``EditConflict``.
 
-What a conflict tells is limited to the versions the user may see: a model
-whose queryset has ``visible_to(user)`` (engagements, follow-ups) filters its
-versions with that same rule, so nothing written while an engagement was
-confidential is described to someone without the permission.
+What a conflict tells is limited to the versions the user may see
+(``crm.history.history_visible_to``, the History page's rule): nothing
+written while an engagement was confidential is described to someone
+without the permission, after declassification too.
 """
 
 from __future__ import annotations
@@ -35,6 +35,8 @@ from django.db.models import Max
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import get_m2m_reverse_field_name
+
+from crm.history import history_visible_to
 
 EMPTY = "—"
 
@@ -175,7 +177,7 @@ def changes_since(record: models.Model, opened: str, *, user=None) -> list[Chang
         **{type(record)._meta.pk.attname: record.pk}, history_id__gte=since
     )
     versions = list(
-        _visible_versions(type(record), versions, user)
+        history_visible_to(versions, user)
         .select_related("history_user")
         .order_by("history_id")
     )
@@ -288,20 +290,6 @@ def _latest_history_ids(model: type[models.Model], pks: list) -> dict:
         .values_list(key, "latest")
     )
     return dict(rows)
-
-
-def _visible_versions(model: type[models.Model], versions, user):
-    """Apply the model's own ``visible_to`` rule to its history versions.
-
-    The historical model has the same columns (and foreign keys) as the
-    model, so the queryset method's filter applies to versions as written:
-    a version written while confidential stays hidden after declassification.
-    """
-    queryset_class = type(model._default_manager.get_queryset())
-    rule = getattr(queryset_class, "visible_to", None)
-    if rule is None:
-        return versions
-    return rule(versions, user)
 
 
 def _user_name(user) -> str:
