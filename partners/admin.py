@@ -43,6 +43,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from crm.admin import ADMIN_CSS, YearListFilter
+from crm.admin_concurrency import VersionedAdminMixin, VersionedInlineMixin
 from crm.admin_confidential import ConfidentialDeleteMixin
 from crm.admin_site import Panel, render_panels
 from crm.history import HistoryAdmin
@@ -563,7 +564,7 @@ class MembershipFormMixin:
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
 
-class MembershipInline(MembershipFormMixin, admin.TabularInline):
+class MembershipInline(MembershipFormMixin, VersionedInlineMixin, admin.TabularInline):
     model = Membership
     fields = [
         "type",
@@ -579,7 +580,7 @@ class MembershipInline(MembershipFormMixin, admin.TabularInline):
     extra = 0
 
 
-class PartnerAffiliationInline(admin.TabularInline):
+class PartnerAffiliationInline(VersionedInlineMixin, admin.TabularInline):
     model = Affiliation
     fk_name = "partner"
     fields = [
@@ -605,7 +606,9 @@ class PartnerAffiliationInline(admin.TabularInline):
         return obj.is_current if obj.pk else None
 
 
-class PartnerFollowUpInline(FollowUpInlineMixin, admin.TabularInline):
+class PartnerFollowUpInline(
+    FollowUpInlineMixin, VersionedInlineMixin, admin.TabularInline
+):
     model = FollowUp
     fk_name = "partner"
     fields = ["description", "engagement_link", "assignee", "due_date", "status"]
@@ -629,7 +632,12 @@ class PartnerFollowUpInline(FollowUpInlineMixin, admin.TabularInline):
 
 @admin.register(Partner)
 class PartnerAdmin(
-    ConfidentialDeleteMixin, ImportMixin, RecordOnChangeMixin, PanelsMixin, HistoryAdmin
+    ConfidentialDeleteMixin,
+    ImportMixin,
+    RecordOnChangeMixin,
+    PanelsMixin,
+    VersionedAdminMixin,
+    HistoryAdmin,
 ):
     import_resources = ("partners",)
     list_display = [
@@ -1032,7 +1040,7 @@ class TagAdmin(admin.ModelAdmin):
 # Contacts --------------------------------------------------------------------
 
 
-class ContactAffiliationInline(admin.TabularInline):
+class ContactAffiliationInline(VersionedInlineMixin, admin.TabularInline):
     model = Affiliation
     fk_name = "contact"
     fields = [
@@ -1059,7 +1067,12 @@ class ContactAffiliationInline(admin.TabularInline):
 
 @admin.register(Contact)
 class ContactAdmin(
-    ConfidentialDeleteMixin, ImportMixin, RecordOnChangeMixin, PanelsMixin, HistoryAdmin
+    ConfidentialDeleteMixin,
+    ImportMixin,
+    RecordOnChangeMixin,
+    PanelsMixin,
+    VersionedAdminMixin,
+    HistoryAdmin,
 ):
     import_resources = ("contacts",)
     list_display = [
@@ -1281,7 +1294,9 @@ class EventAdmin(ConfidentialDeleteMixin, admin.ModelAdmin):
         )
 
 
-class EngagementFollowUpInline(FollowUpInlineMixin, admin.TabularInline):
+class EngagementFollowUpInline(
+    FollowUpInlineMixin, VersionedInlineMixin, admin.TabularInline
+):
     model = FollowUp
     fk_name = "engagement"
     fields = ["description", "assignee", "due_date", "status"]
@@ -1297,6 +1312,7 @@ class EngagementAdmin(
     NotFoundMixin,
     ImportMixin,
     RecordOnChangeMixin,
+    VersionedAdminMixin,
     HistoryAdmin,
 ):
     import_resources = ("engagements",)

@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, pgettext_lazy
 
 from crm.admin import ADMIN_CSS, YearListFilter
+from crm.admin_concurrency import VersionedAdminMixin, VersionedInlineMixin
 from crm.admin_site import Panel
 from crm.history import HistoryAdmin
 from crm.imports.admin import ImportMixin
@@ -221,7 +222,7 @@ def figures_year(request: HttpRequest) -> int:
 # Pledges ----------------------------------------------------------------------
 
 
-class InstallmentInline(admin.TabularInline):
+class InstallmentInline(VersionedInlineMixin, admin.TabularInline):
     model = Installment
     formset = InstallmentInlineFormSet
     fields = ["due_date", "amount", "note", "coverage"]
@@ -251,7 +252,7 @@ class InstallmentInline(admin.TabularInline):
         return _("due")
 
 
-class PaymentInline(admin.TabularInline):
+class PaymentInline(VersionedInlineMixin, admin.TabularInline):
     model = Payment
     form = PaymentForm
     fk_name = "pledge"
@@ -324,7 +325,7 @@ class ReductionInline(admin.TabularInline):
 
 
 @admin.register(Pledge)
-class PledgeAdmin(ImportMixin, HistoryAdmin):
+class PledgeAdmin(ImportMixin, VersionedAdminMixin, HistoryAdmin):
     import_resources = ("pledges", "fts")
     form = PledgeForm
     list_display = [
@@ -838,7 +839,7 @@ class PledgeAdmin(ImportMixin, HistoryAdmin):
 
 
 @admin.register(Installment)
-class InstallmentAdmin(HistoryAdmin):
+class InstallmentAdmin(VersionedAdminMixin, HistoryAdmin):
     list_display = [
         "due_date",
         "pledge",
@@ -903,7 +904,7 @@ class InstallmentAdmin(HistoryAdmin):
 
 
 @admin.register(Payment)
-class PaymentAdmin(ImportMixin, HistoryAdmin):
+class PaymentAdmin(ImportMixin, VersionedAdminMixin, HistoryAdmin):
     import_resources = ("payments",)
     form = PaymentForm
     list_display = [

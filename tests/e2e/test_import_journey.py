@@ -16,6 +16,7 @@ from tests.factories import (
     CountryFactory,
     ExchangeRateFactory,
     GovernmentFactory,
+    LeverFactory,
     UserFactory,
 )
 
@@ -63,6 +64,8 @@ def test_a_donor_file_with_bad_rows_is_fixed_through_its_error_report(
     live_server, page, screenshot, tmp_path
 ):
     UserFactory(username="finance", password=PASSWORD, is_superuser=True)
+    # Its own lever: an earlier transactional test flushes the seeded ones.
+    LeverFactory(code="unearmarked", name="Unearmarked voluntary contributions")
     freedonia = GovernmentFactory(
         name="Freedonia", country=CountryFactory(name_en="Freedonia", iso3="XFD")
     )
