@@ -233,7 +233,7 @@ def floor(data: bytes, name: str) -> float:
                 partner_id=partners[normalize_name(clean_name(values["Donor"]))],
                 lever_id=lever,
                 title=values["Title"],
-                stage="pledged",
+                stage=Pledge.Stage.PLEDGED,
                 probability=75,
                 amount=money.amount,
                 currency=money.currency,

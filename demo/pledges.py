@@ -367,7 +367,7 @@ def plan_one(
         plan.event = rng.choice(in_year)
         pledged_on = plan.event.start_date
 
-    if stage in Pledge.PIPELINE_STAGES or stage == Stage.DECLINED:
+    if stage in Pledge.Stage.PIPELINE or stage == Stage.DECLINED:
         plan.expected_by = random_date(
             rng, today + dt.timedelta(days=20), today + dt.timedelta(days=300)
         )
@@ -563,7 +563,7 @@ def write_pledges(plans: list[PlannedPledge], today: dt.date) -> str:
 
 
 def write_one(plan: PlannedPledge, today: dt.date) -> Pledge:
-    if plan.stage in (*Pledge.PIPELINE_STAGES, Stage.DECLINED):
+    if plan.stage in (*Pledge.Stage.PIPELINE, Stage.DECLINED):
         initial = Stage.PROPOSAL if plan.stage == Stage.DECLINED else plan.stage
     elif plan.kind == Kind.IN_KIND and not plan.payments:
         initial = plan.stage if plan.stage != Stage.WITHDRAWN else Stage.PLEDGED

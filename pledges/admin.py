@@ -516,7 +516,7 @@ class PledgeAdmin(ImportMixin, VersionedAdminMixin, HistoryAdmin):
             context["schedule_url"] = reverse(
                 "admin:pledges_pledge_schedule", args=[obj.pk]
             )
-            if obj.stage in Pledge.PAYABLE_STAGES:
+            if obj.stage in Pledge.Stage.PAYABLE:
                 context["reduce_url"] = reverse(
                     "admin:pledges_pledge_reduce", args=[obj.pk]
                 )
@@ -556,7 +556,7 @@ class PledgeAdmin(ImportMixin, VersionedAdminMixin, HistoryAdmin):
 
     @admin.display(description=_("received"))
     def received_percent(self, obj: Pledge) -> str:
-        if obj.stage in Pledge.PIPELINE_STAGES or obj.stage == Pledge.Stage.DECLINED:
+        if obj.stage in Pledge.Stage.PIPELINE or obj.stage == Pledge.Stage.DECLINED:
             return ""
         return percent(getattr(obj, "received_amount", None), obj.amount)
 
@@ -898,7 +898,7 @@ class InstallmentAdmin(VersionedAdminMixin, HistoryAdmin):
             return _("covered")
         if getattr(obj, "is_overdue", False):
             return format_html('<span class="crm-overdue">{}</span>', _("overdue"))
-        if obj.pledge.stage in Pledge.COMMITTED_STAGES:
+        if obj.pledge.stage in Pledge.Stage.COMMITTED:
             return _("due")
         return obj.pledge.get_stage_display()
 
@@ -1132,7 +1132,7 @@ class LeverAdmin(admin.ModelAdmin):
             Pledge,
             lever__id__exact=obj.pk,
             year=self._year(obj),
-            stage__in=",".join(Pledge.OPEN_STAGES),
+            stage__in=",".join(Pledge.Stage.OPEN),
         )
         return format_html(
             '<a href="{}">{}</a>', url, money_cell(obj.weighted_pipeline_chf, "")

@@ -39,9 +39,15 @@ ZERO = Value(Decimal("0.00"), output_field=MONEY)
 # SQLite from integer division when amounts happen to be whole numbers.
 ONE_PERCENT = Value(Decimal("0.01"), output_field=MONEY)
 
-PIPELINE_STAGES = ("prospect", "cultivation", "proposal")
-COMMITTED_STAGES = ("pledged", "agreement_signed")
-OPEN_STAGES = PIPELINE_STAGES + COMMITTED_STAGES
+
+def _stage():
+    """``Pledge.Stage``, whose groups (OPEN, COMMITTED, ...) these lookups read.
+
+    Imported late: pledges.models imports this module for its querysets.
+    """
+    from pledges.models import Pledge
+
+    return Pledge.Stage
 
 
 def _today() -> dt.date:
@@ -109,7 +115,7 @@ def outstanding_amount() -> Case:
     """For a pledge row: what is still to come in, in its currency (open only)."""
     return Case(
         When(
-            stage__in=OPEN_STAGES,
+            stage__in=_stage().OPEN,
             then=Greatest(F("amount") - received_amount(), ZERO, output_field=MONEY),
         ),
         default=ZERO,
@@ -121,7 +127,7 @@ def outstanding_chf() -> Case:
     """For a pledge row: the outstanding amount at the pledge's stored CHF rate."""
     return Case(
         When(
-            stage__in=OPEN_STAGES,
+            stage__in=_stage().OPEN,
             then=Round(
                 Greatest(
                     F("amount_chf") - received_amount() * F("chf_rate"),
@@ -141,7 +147,7 @@ def weighted_chf() -> Case:
     """For a pledge row: outstanding CHF x probability, for open pledges."""
     return Case(
         When(
-            stage__in=OPEN_STAGES,
+            stage__in=_stage().OPEN,
             then=Round(
                 Greatest(
                     F("amount_chf") - received_amount() * F("chf_rate"),
@@ -257,15 +263,15 @@ class TargetQuerySet(models.QuerySet):
 class PledgeQuerySet(models.QuerySet):
     def pipeline(self) -> PledgeQuerySet:
         """Prospects, cultivation and proposals: not yet committed."""
-        return self.filter(stage__in=PIPELINE_STAGES)
+        return self.filter(stage__in=_stage().PIPELINE)
 
     def committed(self) -> PledgeQuerySet:
         """Pledged or signed and not yet fulfilled: money owed."""
-        return self.filter(stage__in=COMMITTED_STAGES)
+        return self.filter(stage__in=_stage().COMMITTED)
 
     def open(self) -> PledgeQuerySet:
         """Neither fulfilled nor declined nor withdrawn."""
-        return self.filter(stage__in=OPEN_STAGES)
+        return self.filter(stage__in=_stage().OPEN)
 
     def for_year(self, year) -> PledgeQuerySet:
         """Pledges of ``year``: by pledge date, else expected date, else entry date."""
@@ -309,7 +315,7 @@ class PledgeQuerySet(models.QuerySet):
             .annotate(
                 overdue_amount=Case(
                     When(
-                        stage__in=COMMITTED_STAGES,
+                        stage__in=_stage().COMMITTED,
                         then=Greatest(
                             F("due_to_date") - F("received_amount"),
                             ZERO,
@@ -371,7 +377,7 @@ class InstallmentQuerySet(models.QuerySet):
             ),
             is_overdue=Case(
                 When(
-                    Q(due_date__lt=today, pledge__stage__in=COMMITTED_STAGES)
+                    Q(due_date__lt=today, pledge__stage__in=_stage().COMMITTED)
                     & Q(cumulative_due__gt=F("pledge_received")),
                     then=Value(True),
                 ),
@@ -387,7 +393,7 @@ class InstallmentQuerySet(models.QuerySet):
 
     def owed(self) -> InstallmentQuerySet:
         """Not covered, on pledges still owed (pledged or signed)."""
-        return self.filter(pledge__stage__in=COMMITTED_STAGES).uncovered()
+        return self.filter(pledge__stage__in=_stage().COMMITTED).uncovered()
 
     def overdue(self, today: dt.date | None = None) -> InstallmentQuerySet:
         return self.owed().filter(due_date__lt=today or _today())

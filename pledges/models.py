@@ -19,6 +19,7 @@ from django.db import models
 from django.db.models import Q, Sum
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import classproperty
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -160,6 +161,34 @@ class Pledge(models.Model):
         DECLINED = "declined", _("Declined")
         WITHDRAWN = "withdrawn", _("Withdrawn")
 
+        # The stage groups every rule reads (managers, services, reports,
+        # imports). Class properties, because an enum body cannot refer to its
+        # own members and a plain tuple would become a member.
+        @classproperty
+        def PIPELINE(cls) -> tuple[Pledge.Stage, ...]:
+            """Not yet committed: prospects, cultivation and proposals."""
+            return (cls.PROSPECT, cls.CULTIVATION, cls.PROPOSAL)
+
+        @classproperty
+        def COMMITTED(cls) -> tuple[Pledge.Stage, ...]:
+            """Firm commitments still owed: pledged or signed, not fulfilled."""
+            return (cls.PLEDGED, cls.AGREEMENT_SIGNED)
+
+        @classproperty
+        def OPEN(cls) -> tuple[Pledge.Stage, ...]:
+            """Neither fulfilled nor declined nor withdrawn."""
+            return (*cls.PIPELINE, *cls.COMMITTED)
+
+        @classproperty
+        def CLOSED(cls) -> tuple[Pledge.Stage, ...]:
+            """Declined or withdrawn: nothing more will come."""
+            return (cls.DECLINED, cls.WITHDRAWN)
+
+        @classproperty
+        def PAYABLE(cls) -> tuple[Pledge.Stage, ...]:
+            """Stages at which payments may be recorded."""
+            return (*cls.COMMITTED, cls.FULFILLED)
+
     class Kind(models.TextChoices):
         CASH = "cash", _("Cash")
         IN_KIND = "in_kind", _("In kind")
@@ -169,13 +198,6 @@ class Pledge(models.Model):
         SOFTLY_EARMARKED = "softly_earmarked", _("Softly earmarked")
         EARMARKED = "earmarked", _("Earmarked")
         TIGHTLY_EARMARKED = "tightly_earmarked", _("Tightly earmarked")
-
-    # Stages still in the pipeline, firm commitments still owed, and the rest.
-    PIPELINE_STAGES = (Stage.PROSPECT, Stage.CULTIVATION, Stage.PROPOSAL)
-    COMMITTED_STAGES = (Stage.PLEDGED, Stage.AGREEMENT_SIGNED)
-    OPEN_STAGES = PIPELINE_STAGES + COMMITTED_STAGES
-    CLOSED_STAGES = (Stage.DECLINED, Stage.WITHDRAWN)
-    PAYABLE_STAGES = (*COMMITTED_STAGES, Stage.FULFILLED)
 
     DEFAULT_PROBABILITY = {
         Stage.PROSPECT: 10,
@@ -351,11 +373,11 @@ class Pledge(models.Model):
 
     @property
     def is_open(self) -> bool:
-        return self.stage in self.OPEN_STAGES
+        return self.stage in self.Stage.OPEN
 
     @property
     def is_closed(self) -> bool:
-        return self.stage in self.CLOSED_STAGES
+        return self.stage in self.Stage.CLOSED
 
     def apply_stage_probability(self) -> None:
         """Closed stages count 0%, fulfilled 100%; otherwise a default per stage.
@@ -365,7 +387,7 @@ class Pledge(models.Model):
         """
         if self.stage not in self.DEFAULT_PROBABILITY:
             return  # an unknown stage: clean_fields reports it
-        if self.stage in self.CLOSED_STAGES:
+        if self.stage in self.Stage.CLOSED:
             self.probability = 0
         elif self.stage == self.Stage.FULFILLED:
             self.probability = 100
@@ -427,7 +449,7 @@ class Pledge(models.Model):
         pledged if no agreement was signed. An in-kind pledge may also be marked
         fulfilled by hand on delivery, without payments, and then stays so.
         """
-        if self.stage not in self.PAYABLE_STAGES:
+        if self.stage not in self.Stage.PAYABLE:
             return self.stage
         if received >= self.amount:
             return self.Stage.FULFILLED
@@ -445,7 +467,7 @@ class Pledge(models.Model):
 
         self.currency = (self.currency or "").upper()
         stage_label = str(dict(self.Stage.choices).get(self.stage, self.stage))
-        if self.stage in self.PAYABLE_STAGES and not self.pledged_on:
+        if self.stage in self.Stage.PAYABLE and not self.pledged_on:
             add(
                 "pledged_on",
                 _("A pledge at stage “%(stage)s” needs the date it was pledged.")
@@ -456,7 +478,7 @@ class Pledge(models.Model):
                 "agreement_signed_on",
                 _("Give the date the agreement was signed."),
             )
-        if self.stage in self.CLOSED_STAGES and not self.closed_reason.strip():
+        if self.stage in self.Stage.CLOSED and not self.closed_reason.strip():
             add(
                 "closed_reason",
                 _("Say why the pledge was %(stage)s.") % {"stage": stage_label.lower()},
@@ -750,13 +772,13 @@ class Payment(models.Model):
             getattr(self, name) != self.loaded(name)
             for name in ("pledge_id", "amount", "currency", "received_on")
         )
-        if changed and pledge.stage in Pledge.CLOSED_STAGES:
+        if changed and pledge.stage in Pledge.Stage.CLOSED:
             add(
                 "pledge",
                 _("No payment can be recorded on a %(stage)s pledge (%(pledge)s).")
                 % {"stage": pledge.get_stage_display().lower(), "pledge": pledge},
             )
-        elif changed and pledge.stage in Pledge.PIPELINE_STAGES:
+        elif changed and pledge.stage in Pledge.Stage.PIPELINE:
             add(
                 "pledge",
                 _(

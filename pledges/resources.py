@@ -751,7 +751,7 @@ class FtsResource(PledgeResource):
             cell(self, values, "original_flow") if not chosen else raw
         )
         figures = original.figures
-        if figures.stage not in Pledge.PAYABLE_STAGES:
+        if figures.stage not in Pledge.Stage.PAYABLE:
             raise column_error(
                 self,
                 correction.error_field,
@@ -837,7 +837,7 @@ class FtsResource(PledgeResource):
                         "received": original.received,
                     },
                 )
-            if figures.stage not in Pledge.COMMITTED_STAGES:
+            if figures.stage not in Pledge.Stage.COMMITTED:
                 raise column_error(
                     self,
                     self._amount_field,
@@ -926,7 +926,7 @@ class FtsResource(PledgeResource):
             and original.figures.currency == currency
             and original.on is not None
             and original.on <= on
-            and original.figures.stage in Pledge.PAYABLE_STAGES
+            and original.figures.stage in Pledge.Stage.PAYABLE
             and (original.received if refund else original.figures.amount) >= amount
         ]
         if not fitting:

@@ -113,7 +113,7 @@ def pledge_generate_schedule(
     them unless ``replace`` is set.
     """
     _locked(pledge)
-    if pledge.stage in (*Pledge.CLOSED_STAGES, Pledge.Stage.FULFILLED):
+    if pledge.stage in (*Pledge.Stage.CLOSED, Pledge.Stage.FULFILLED):
         raise ValidationError(
             _("%(pledge)s is %(stage)s: it needs no schedule.")
             % {"pledge": pledge, "stage": pledge.get_stage_display().lower()}
@@ -210,7 +210,7 @@ def payment_delete(*, payment: Payment) -> None:
 
 
 def _close(*, pledge: Pledge, stage: str, reason: str, on: dt.date | None) -> Pledge:
-    if pledge.stage not in Pledge.OPEN_STAGES:
+    if pledge.stage not in Pledge.Stage.OPEN:
         raise ValidationError(
             _(
                 "%(pledge)s is %(stage)s; only open pledges can be declined or "
@@ -257,7 +257,7 @@ def pledge_reduce(
     cover makes the pledge fulfilled.
     """
     _locked(pledge)
-    if pledge.stage not in Pledge.PAYABLE_STAGES:
+    if pledge.stage not in Pledge.Stage.PAYABLE:
         raise ValidationError(
             _("%(pledge)s is %(stage)s: its amount cannot be reduced.")
             % {"pledge": pledge, "stage": pledge.get_stage_display().lower()}
@@ -398,20 +398,20 @@ def partner_pledge_summary(
         row.currency = pledge.currency
         row.received += pledge.received_amount
         row.received_chf += pledge.received_chf
-        if pledge.stage in Pledge.PAYABLE_STAGES:
+        if pledge.stage in Pledge.Stage.PAYABLE:
             row.pledged += pledge.amount
             row.pledged_chf += pledge.amount_chf
             if pledge.agreement_signed_on:
                 row.signed += pledge.amount
                 row.signed_chf += pledge.amount_chf
-        if pledge.stage in Pledge.COMMITTED_STAGES:
+        if pledge.stage in Pledge.Stage.COMMITTED:
             row.outstanding += pledge.outstanding_amount
             row.outstanding_chf += pledge.outstanding_chf
             summary.committed.append(pledge)
-        elif pledge.stage in Pledge.PIPELINE_STAGES:
+        elif pledge.stage in Pledge.Stage.PIPELINE:
             summary.pipeline.append(pledge)
             summary.weighted_pipeline_chf += pledge.weighted_chf
-        elif pledge.stage in Pledge.CLOSED_STAGES:
+        elif pledge.stage in Pledge.Stage.CLOSED:
             summary.closed_count += 1
     summary.by_currency = sorted(
         (row for row in totals.values() if row.pledged or row.received),

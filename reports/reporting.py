@@ -60,12 +60,7 @@ from partners.models import (
     UnitValue,
     format_class,
 )
-from pledges.managers import (
-    COMMITTED_STAGES,
-    OPEN_STAGES,
-    outstanding_chf,
-    weighted_chf,
-)
+from pledges.managers import outstanding_chf, weighted_chf
 from pledges.models import Lever, Payment, Pledge, Target
 from reports import charts
 from reports.filters import Period
@@ -269,7 +264,7 @@ def mobilization_report(
     }
     open_figures: dict[tuple[int, int], dict] = {
         (r["lever"], r["y"]): r
-        for r in selected.filter(stage__in=OPEN_STAGES)
+        for r in selected.filter(stage__in=Pledge.Stage.OPEN)
         .alias(pledge_date=PLEDGE_DATE)
         .filter(
             pledge_date__range=(dt.date(years[0], 1, 1), dt.date(years[-1], 12, 31))
@@ -278,7 +273,7 @@ def mobilization_report(
         .annotate(
             signed=Sum(
                 Case(
-                    When(stage__in=COMMITTED_STAGES, then=outstanding_chf()),
+                    When(stage__in=Pledge.Stage.COMMITTED, then=outstanding_chf()),
                     default=Value(ZERO),
                     output_field=MONEY,
                 )
@@ -567,7 +562,7 @@ def pipeline_report(
     open_rows = [
         r
         for s, r in zip(Pledge.Stage.values, stage_rows, strict=True)
-        if s in OPEN_STAGES
+        if s in Pledge.Stage.OPEN
     ]
     open_total = StageRow(
         stage=_("Open pipeline (prospect to agreement signed)"),
@@ -577,7 +572,7 @@ def pipeline_report(
     )
 
     quarters = list(
-        selected.filter(stage__in=OPEN_STAGES)
+        selected.filter(stage__in=Pledge.Stage.OPEN)
         .values(quarter=TruncQuarter("expected_by"))
         .annotate(
             count=Count("pk"),
@@ -739,7 +734,7 @@ def _moved_stage(selected: QuerySet, today: dt.date) -> list[MovedRow]:
         )
         .filter(
             Q(logged_at__isnull=False)
-            | Q(closed_on__gte=since, stage__in=Pledge.CLOSED_STAGES)
+            | Q(closed_on__gte=since, stage__in=Pledge.Stage.CLOSED)
         )
         .select_related("partner")
         .order_by("-logged_at", "-closed_on", "pk")

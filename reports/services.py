@@ -374,9 +374,9 @@ def _money_summaries(
     recent = today.year - RECENT_FULFILLED_YEARS
     for p in pledges:
         summary = summaries[p.partner_id]
-        if p.stage in Pledge.CLOSED_STAGES:
+        if p.stage in Pledge.Stage.CLOSED:
             continue
-        committed = p.stage in Pledge.COMMITTED_STAGES
+        committed = p.stage in Pledge.Stage.COMMITTED
         overdue_chf = (p.overdue_amount * p.chf_rate).quantize(CENT)
         if p.stage == Pledge.Stage.FULFILLED and (
             p.pledged_on is None or p.pledged_on.year < recent
@@ -396,17 +396,17 @@ def _money_summaries(
                     overdue_chf=overdue_chf,
                     pledged_on=p.pledged_on,
                     next_due=p.next_due_on if committed else None,
-                    is_open=p.stage in Pledge.OPEN_STAGES,
-                    is_pipeline=p.stage in Pledge.PIPELINE_STAGES,
+                    is_open=p.stage in Pledge.Stage.OPEN,
+                    is_pipeline=p.stage in Pledge.Stage.PIPELINE,
                 )
             )
-        if p.stage in Pledge.PAYABLE_STAGES and p.pledged_on:
+        if p.stage in Pledge.Stage.PAYABLE and p.pledged_on:
             pledged_by_year[p.partner_id][p.pledged_on.year] += p.amount_chf
             summary.total_pledged_chf += p.amount_chf
         if committed:
             summary.outstanding_chf += p.outstanding_chf
             summary.overdue_chf += overdue_chf
-        elif p.stage in Pledge.PIPELINE_STAGES:
+        elif p.stage in Pledge.Stage.PIPELINE:
             summary.pipeline_chf += p.amount_chf
     received_by_year: dict[int, dict[int, Decimal]] = defaultdict(dict)
     payments = (

@@ -63,14 +63,14 @@ def test_the_demo_has_payments_in_several_currencies_and_refunds():
     assert len(currencies) >= 8
     refunded = Pledge.objects.filter(payments__amount__lt=0).distinct()
     assert {p.stage for p in refunded} >= {Pledge.Stage.FULFILLED}
-    assert any(p.stage in Pledge.COMMITTED_STAGES for p in refunded)
+    assert any(p.stage in Pledge.Stage.COMMITTED for p in refunded)
 
 
 def test_payments_in_the_demo_obey_the_rules():
     for pledge in Pledge.objects.with_received():
         if pledge.stage == Pledge.Stage.FULFILLED and pledge.kind == "cash":
             assert pledge.received_amount >= pledge.amount, pledge
-        if pledge.stage in Pledge.COMMITTED_STAGES:
+        if pledge.stage in Pledge.Stage.COMMITTED:
             assert pledge.received_amount < pledge.amount, pledge
         assert pledge.installments_total() <= pledge.amount
 

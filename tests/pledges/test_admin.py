@@ -943,7 +943,7 @@ def test_the_lever_list_shows_this_year_s_target_received_and_pipeline(admin_cli
         {
             "lever__id__exact": lever.pk,
             "year": year,
-            "stage__in": ",".join(Pledge.OPEN_STAGES),
+            "stage__in": ",".join(Pledge.Stage.OPEN),
         },
     )
     assert list(pipeline.context["cl"].result_list) == [pledge]

@@ -36,11 +36,11 @@ def pay(pledge, amount, on, currency=""):
 
 
 def pledge_at(stage, **kwargs) -> Pledge:
-    if stage in Pledge.PIPELINE_STAGES:
+    if stage in Pledge.Stage.PIPELINE:
         kwargs.setdefault("pledged_on", None)
     if stage == Stage.AGREEMENT_SIGNED:
         kwargs.setdefault("agreement_signed_on", dt.date(2025, 3, 2))
-    if stage in Pledge.CLOSED_STAGES:
+    if stage in Pledge.Stage.CLOSED:
         kwargs.setdefault("closed_reason", "No budget")
     if stage == Stage.FULFILLED:
         kwargs.setdefault("kind", Pledge.Kind.IN_KIND)
@@ -49,14 +49,12 @@ def pledge_at(stage, **kwargs) -> Pledge:
 
 def test_open_committed_and_pipeline_select_by_stage():
     pledges = {stage: pledge_at(stage) for stage in Stage.values}
-    assert set(Pledge.objects.open()) == {pledges[s] for s in Pledge.OPEN_STAGES}
+    assert set(Pledge.objects.open()) == {pledges[s] for s in Pledge.Stage.OPEN}
     assert set(Pledge.objects.committed()) == {
         pledges[Stage.PLEDGED],
         pledges[Stage.AGREEMENT_SIGNED],
     }
-    assert set(Pledge.objects.pipeline()) == {
-        pledges[s] for s in Pledge.PIPELINE_STAGES
-    }
+    assert set(Pledge.objects.pipeline()) == {pledges[s] for s in Pledge.Stage.PIPELINE}
 
 
 def test_for_year_goes_by_pledge_date_then_expected_date_then_entry_date():
