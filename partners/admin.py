@@ -50,7 +50,7 @@ from crm.history import HistoryAdmin
 from crm.imports.admin import ImportMixin
 from crm.lib.names import normalize_name
 from crm.models import Country, CountryAlias
-from partners import services
+from partners import dashboard, services
 from partners.forms import ContributionClassField, FollowUpInlineForm
 from partners.managers import sees_confidential
 from partners.models import (
@@ -921,14 +921,28 @@ class PartnerChangeList(ChangeList):
 class MembershipChangeList(ChangeList):
     def get_results(self, request):
         super().get_results(request)
-        # The unit for the year, fetched once for the page instead of once a
-        # row (Membership.annual_dues_chf() would look it up per membership).
+        # The unit for the year comes with the arrears annotation, once for
+        # the page (Membership.annual_dues_chf() would look it up per row).
         year = timezone.localdate().year
-        unit = UnitValue.for_year(year)
         for membership in self.result_list:
             membership.dues_this_year = membership.annual_dues_chf(
-                year, member_state_unit=unit
+                year, member_state_unit=membership.member_state_unit_chf
             )
+
+
+class ArrearsConsequenceFilter(admin.SimpleListFilter):
+    """Memberships by what their arrears cost them this year."""
+
+    title = _("arrears consequence")
+    parameter_name = "consequence"
+
+    def lookups(self, request, model_admin):
+        return Membership.ArrearsConsequence.choices
+
+    def queryset(self, request, queryset):
+        if self.value() in Membership.ArrearsConsequence.values:
+            return queryset.filter(consequence=self.value())
+        return queryset
 
 
 @admin.register(Membership)
@@ -942,8 +956,10 @@ class MembershipAdmin(MembershipFormMixin, HistoryAdmin):
         "status",
         "arrears_chf",
         "arrears_as_of",
+        "arrears_consequence",
     ]
     list_filter = [
+        ArrearsConsequenceFilter,
         "type",
         "sector",
         "status",
@@ -980,6 +996,16 @@ class MembershipAdmin(MembershipFormMixin, HistoryAdmin):
 
     def get_changelist(self, request, **kwargs):
         return MembershipChangeList
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_arrears_consequence()
+
+    @admin.display(description=_("arrears consequence"), ordering="consequence")
+    def arrears_consequence(self, obj: Membership) -> str:
+        consequence = obj.arrears_consequence()
+        if consequence == Membership.ArrearsConsequence.NONE:
+            return "—"
+        return consequence.label
 
     @admin.display(description=_("class"), ordering="contribution_class")
     def contribution_class_display(self, obj: Membership) -> str:
@@ -1664,3 +1690,4 @@ def start_page_panels(request: HttpRequest) -> list[Panel]:
 
 
 admin.site.register_start_page_panels(start_page_panels, order=10)
+admin.site.register_start_page_panels(dashboard.arrears_panel, order=15)

@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from django.db import models
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models import (
+    Case,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
 from django.utils import timezone
 
 from crm.roles import CONFIDENTIAL_PERMISSION
+
+MONEY = models.DecimalField(max_digits=18, decimal_places=2)
 
 
 def _today() -> dt.date:
@@ -74,11 +87,74 @@ class PartnerQuerySet(models.QuerySet):
         return self.filter(is_active=True).exclude(Exists(recent))
 
 
+# A Member State loses its vote while its arrears equal or exceed its
+# contributions due for the two preceding years (ITU Constitution, art. 28
+# No. 169).
+VOTE_LOSS_YEARS = 2
+# Sector Members, Associates and Academia whose arrears reach a year of dues
+# are liable to suspension (ITU Convention, art. 33; Council decisions).
+SUSPENSION_YEARS = 1
+
+
 class MembershipQuerySet(models.QuerySet):
     def current(self) -> MembershipQuerySet:
         today = _today()
         return self.filter(Q(end_date__isnull=True) | Q(end_date__gte=today)).exclude(
             status="ended"
+        )
+
+    def with_arrears_consequence(self, year: int | None = None) -> MembershipQuerySet:
+        """Annotate ``consequence``: what the arrears cost each membership in ``year``.
+
+        The organisation's one arrears rule, in order:
+
+        1. a Member State whose arrears equal or exceed its contributions due
+           for the two preceding years has lost its vote (``vote_lost``);
+        2. a suspended membership is ``suspended``, whatever its arrears;
+        3. any other member whose arrears reach a year of its dues (class x
+           the preceding year's Sector Member unit) is ``liable`` to
+           suspension;
+        4. otherwise ``none``.
+
+        The units come from ``UnitValue`` in one query; the rest is SQL, so a
+        list can filter, count and order by the consequence. The Member State
+        unit of ``year`` comes along as ``member_state_unit_chf``, so a list
+        can show dues (``Membership.annual_dues_chf``) without looking it up.
+        """
+        from partners.models import SECTOR_MEMBER_UNIT_SHARE, Membership, UnitValue
+
+        year = year or _today().year
+        preceding = range(year - VOTE_LOSS_YEARS, year)
+        units = UnitValue.for_years([*preceding, year])
+        vote_units = sum((units[y] for y in preceding), Decimal(0))
+        suspension_units = units[year - 1] * SECTOR_MEMBER_UNIT_SHARE * SUSPENSION_YEARS
+
+        def dues(amount: Decimal):
+            return ExpressionWrapper(
+                F("contribution_class") * Value(amount, output_field=MONEY),
+                output_field=MONEY,
+            )
+
+        is_state = Q(type=Membership.Type.MEMBER_STATE)
+        consequence = Membership.ArrearsConsequence
+        return self.annotate(
+            member_state_unit_chf=Value(units[year], output_field=MONEY),
+            consequence=Case(
+                When(
+                    is_state & Q(arrears_chf__gte=dues(vote_units)),
+                    then=Value(consequence.VOTE_LOST),
+                ),
+                When(
+                    status=Membership.Status.SUSPENDED,
+                    then=Value(consequence.SUSPENDED),
+                ),
+                When(
+                    ~is_state & Q(arrears_chf__gte=dues(suspension_units)),
+                    then=Value(consequence.LIABLE_TO_SUSPENSION),
+                ),
+                default=Value(consequence.NONE),
+                output_field=models.CharField(),
+            ),
         )
 
 

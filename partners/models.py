@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 from fractions import Fraction
 
@@ -283,15 +284,26 @@ class UnitValue(models.Model):
     @classmethod
     def for_year(cls, year: int) -> Decimal:
         """The Member State unit in force in ``year`` (latest year on or before it)."""
-        value = (
-            cls.objects.filter(year__lte=year)
+        return cls.for_years([year])[year]
+
+    @classmethod
+    def for_years(cls, years: Iterable[int]) -> dict[int, Decimal]:
+        """The unit in force in each of ``years``, in one query.
+
+        A year before the first recorded one takes the configured
+        ``ITU_CONTRIBUTORY_UNIT_CHF``.
+        """
+        years = list(years)
+        known = list(
+            cls.objects.filter(year__lte=max(years))
             .order_by("-year")
-            .values_list("member_state_unit_chf", flat=True)
-            .first()
+            .values_list("year", "member_state_unit_chf")
         )
-        if value is None:
-            value = Decimal(settings.ITU_CONTRIBUTORY_UNIT_CHF)
-        return value
+        default = Decimal(settings.ITU_CONTRIBUTORY_UNIT_CHF)
+        return {
+            wanted: next((v for y, v in known if y <= wanted), default)
+            for wanted in years
+        }
 
 
 class Membership(models.Model):
@@ -311,6 +323,14 @@ class Membership(models.Model):
         SUSPENDED = "suspended", _("Suspended")
         EXCLUDED = "excluded", _("Excluded")
         ENDED = "ended", _("Ended")
+
+    class ArrearsConsequence(models.TextChoices):
+        """What a membership's arrears cost it; see ``arrears_consequence()``."""
+
+        VOTE_LOST = "vote_lost", _("Vote lost")
+        SUSPENDED = "suspended", _("Suspended")
+        LIABLE_TO_SUSPENSION = "liable", _("Liable to suspension")
+        NONE = "none", _("None")
 
     partner = models.ForeignKey(
         Partner,
@@ -395,6 +415,24 @@ class Membership(models.Model):
         year = year or timezone.localdate().year
         unit = self.unit_chf(year, member_state_unit=member_state_unit)
         return (self.contribution_class * unit).quantize(Decimal("0.01"))
+
+    def arrears_consequence(self, year: int | None = None) -> ArrearsConsequence:
+        """What this membership's arrears cost it in ``year`` (default: this year).
+
+        The rule is ``MembershipQuerySet.with_arrears_consequence()``; a row
+        loaded through it answers without a query (for the year it was loaded
+        with), any other saved row asks the database the same question.
+        """
+        if year is None and hasattr(self, "consequence"):
+            return self.ArrearsConsequence(self.consequence)
+        value = (
+            type(self)
+            .objects.filter(pk=self.pk)
+            .with_arrears_consequence(year)
+            .values_list("consequence", flat=True)
+            .get()
+        )
+        return self.ArrearsConsequence(value)
 
     def clean(self) -> None:
         errors: dict[str, str] = {}

@@ -121,6 +121,8 @@ class MembershipLine:
     arrears_years: Decimal | None
     arrears_note: str
     loses_vote: bool
+    # Membership.arrears_consequence()'s label, "" when the arrears cost nothing.
+    consequence: str = ""
 
 
 @dataclass

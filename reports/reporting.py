@@ -20,13 +20,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.db.models import (
     Case,
-    CharField,
     Count,
     DecimalField,
-    ExpressionWrapper,
     F,
     Max,
     Min,
@@ -52,7 +49,6 @@ from django.utils.translation import gettext as _
 
 from crm.models import Country
 from partners.models import (
-    SECTOR_MEMBER_UNIT_SHARE,
     Engagement,
     FollowUp,
     Membership,
@@ -69,12 +65,6 @@ ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
 HUNDRED = Decimal(100)
 MONEY = DecimalField(max_digits=18, decimal_places=2)
-# A Member State whose arrears reach its contributions due for the two
-# preceding years loses its vote (ITU Constitution, art. 28 No. 169).
-VOTE_LOSS_YEARS = 2
-# Sector Members, Associates and Academia in arrears of a full year of dues
-# may be suspended (ITU Convention, art. 33; Council decisions on arrears).
-SUSPENSION_YEARS = 1
 MOVED_STAGE_DAYS = 30
 SOON_DAYS = 14
 TOP_PARTNERS = 20
@@ -1511,20 +1501,6 @@ class ArrearsRow:
     consequence: str
 
 
-def _units(year: int) -> dict[int, Decimal]:
-    """The Member State unit of ``year`` and the two years before, one query."""
-    known = list(
-        UnitValue.objects.filter(year__lte=year)
-        .order_by("-year")
-        .values_list("year", "member_state_unit_chf")
-    )
-    default = Decimal(settings.ITU_CONTRIBUTORY_UNIT_CHF)
-    result = {}
-    for wanted in (year, year - 1, year - 2):
-        result[wanted] = next((v for y, v in known if y <= wanted), default)
-    return result
-
-
 def membership_report(
     *, memberships: QuerySet, year: int, today: dt.date | None = None
 ) -> Report:
@@ -1535,7 +1511,7 @@ def membership_report(
     member whose arrears reach a year of its dues is liable to suspension.
     Dues are class x the unit of ``year`` (a fifth of it for non-Member States).
     """
-    units = _units(year)
+    unit = UnitValue.for_year(year)
     current = Membership.objects.filter(pk__in=_ids(memberships)).current()
     member_states = current.filter(type=Membership.Type.MEMBER_STATE)
     cells: dict[Decimal, dict[str, int]] = defaultdict(dict)
@@ -1548,7 +1524,6 @@ def membership_report(
         cells[Decimal(r["contribution_class"]).normalize()][region] = r["n"]
     regions = [code for code, _label in Country.Region.choices]
     has_none = any("none" in c for c in cells.values())
-    unit = units[year]
     class_rows = []
     for value in sorted(cells, reverse=True):
         counts = {code: cells[value].get(code, 0) for code in regions}
@@ -1579,57 +1554,19 @@ def membership_report(
     if has_none:
         region_columns.append(Column("none", _("No region"), INT))
 
-    is_state = Q(type=Membership.Type.MEMBER_STATE)
-    share = Value(SECTOR_MEMBER_UNIT_SHARE, output_field=MONEY)
-
-    def times(amount: Decimal):
-        return ExpressionWrapper(
-            F("contribution_class") * Value(amount, output_field=MONEY),
-            output_field=MONEY,
-        )
-
+    consequence = Membership.ArrearsConsequence
     in_arrears = (
         current.filter(arrears_chf__gt=0)
-        .annotate(
-            dues=Case(
-                When(is_state, then=times(unit)),
-                default=ExpressionWrapper(times(unit) * share, output_field=MONEY),
-                output_field=MONEY,
-            ),
-            vote_threshold=times(units[year - 1] + units[year - 2]),
-            suspension_threshold=ExpressionWrapper(
-                times(units[year - 1]) * share * Value(SUSPENSION_YEARS),
-                output_field=MONEY,
-            ),
-        )
-        .annotate(
-            consequence=Case(
-                When(
-                    is_state & Q(arrears_chf__gte=F("vote_threshold")),
-                    then=Value("vote"),
-                ),
-                When(status=Membership.Status.SUSPENDED, then=Value("suspended")),
-                When(
-                    ~is_state & Q(arrears_chf__gte=F("suspension_threshold")),
-                    then=Value("suspension"),
-                ),
-                default=Value(""),
-                output_field=CharField(),
-            ),
-        )
+        .with_arrears_consequence(year)
         .select_related("partner__country")
         .order_by("-arrears_chf", "partner__name")
     )
-    consequences = {
-        "vote": _("Vote lost"),
-        "suspended": _("Suspended"),
-        "suspension": _("Liable to suspension"),
-        "": "",
-    }
     arrears_rows = []
-    for m in in_arrears:
-        dues = money(m.dues)
+    severity = {value: i for i, value in enumerate(consequence.values)}
+    for m in sorted(in_arrears, key=lambda m: severity[m.consequence]):
+        dues = m.annual_dues_chf(year, member_state_unit=unit)
         label = m.get_type_display() + (f" {m.sector}" if m.sector else "")
+        outcome = m.arrears_consequence()
         arrears_rows.append(
             ArrearsRow(
                 partner=m.partner.name,
@@ -1644,18 +1581,11 @@ def membership_report(
                 years_of_dues=(m.arrears_chf / dues).quantize(Decimal("0.1"))
                 if dues
                 else None,
-                consequence=str(consequences[m.consequence]),
+                consequence="" if outcome == consequence.NONE else str(outcome.label),
             )
         )
-    severity = {
-        str(consequences[k]): i
-        for i, k in enumerate(["vote", "suspended", "suspension", ""])
-    }
-    arrears_rows.sort(key=lambda r: severity.get(r.consequence, 9))
     arrears_total = sum((r.arrears_chf for r in arrears_rows), ZERO)
-    vote_lost = sum(
-        1 for r in arrears_rows if r.consequence == str(consequences["vote"])
-    )
+    vote_lost = sum(1 for m in in_arrears if m.consequence == consequence.VOTE_LOST)
     return Report(
         slug="membership",
         title=_("Membership and dues"),

@@ -40,7 +40,6 @@ from partners.models import (
     FollowUp,
     Membership,
     Partner,
-    UnitValue,
 )
 from reports.briefs import (
     BriefRequest,
@@ -67,9 +66,6 @@ Document = tuple[str, str, bytes]
 
 PRINT_PERMISSION = "reports.print_brief"
 TEMPLATE = "reports/pdf/pack.html"
-# A Member State whose arrears reach the contributions of two years loses its
-# vote (ITU Constitution, art. 28).
-VOTE_LOSS_YEARS = Decimal(2)
 CENT = Decimal("0.01")
 CHART_YEARS = 8
 # Fulfilled pledges older than this many years are counted, not listed.
@@ -143,22 +139,19 @@ def _person(affiliation: Affiliation, *, organisation: str = "") -> Person:
 def _membership_lines(
     partner_ids: Sequence[int], today: dt.date
 ) -> dict[int, list[MembershipLine]]:
-    unit = UnitValue.for_year(today.year)
     lines: dict[int, list[MembershipLine]] = defaultdict(list)
-    memberships = Membership.objects.filter(partner_id__in=partner_ids).order_by(
-        "partner_id", "end_date", "type", "sector"
+    memberships = (
+        Membership.objects.filter(partner_id__in=partner_ids)
+        .with_arrears_consequence(today.year)
+        .order_by("partner_id", "end_date", "type", "sector")
     )
     for m in memberships:
-        dues = m.annual_dues_chf(today.year, member_state_unit=unit)
+        dues = m.annual_dues_chf(today.year, member_state_unit=m.member_state_unit_chf)
         is_current = m.status != m.Status.ENDED and (
             m.end_date is None or m.end_date >= today
         )
         years = (m.arrears_chf / dues).quantize(Decimal("0.1")) if dues else None
-        loses_vote = bool(
-            m.type == m.Type.MEMBER_STATE
-            and years is not None
-            and m.arrears_chf >= dues * VOTE_LOSS_YEARS
-        )
+        consequence = m.arrears_consequence()
         lines[m.partner_id].append(
             MembershipLine(
                 type=m.get_type_display(),
@@ -172,8 +165,11 @@ def _membership_lines(
                 arrears_chf=m.arrears_chf,
                 arrears_as_of=m.arrears_as_of,
                 arrears_years=years if m.arrears_chf else None,
-                arrears_note=_arrears_note(m, years, loses_vote),
-                loses_vote=loses_vote,
+                arrears_note=_arrears_note(m, years, consequence),
+                loses_vote=consequence == m.ArrearsConsequence.VOTE_LOST,
+                consequence=""
+                if consequence == m.ArrearsConsequence.NONE
+                else str(consequence.label),
             )
         )
     for items in lines.values():
@@ -181,19 +177,33 @@ def _membership_lines(
     return lines
 
 
-def _arrears_note(m: Membership, years: Decimal | None, loses_vote: bool) -> str:
+def _arrears_note(
+    m: Membership, years: Decimal | None, consequence: Membership.ArrearsConsequence
+) -> str:
+    """The arrears line of the brief; the consequence is the membership's rule."""
+    outcome = Membership.ArrearsConsequence
+    if consequence == outcome.SUSPENDED:
+        return _("The membership is suspended.")
     if not m.arrears_chf:
         return _("No arrears.")
     if years is None:
         return ""
     params = {"years": years}
-    if loses_vote:
+    if consequence == outcome.VOTE_LOST:
         return (
             _(
                 "Arrears equal %(years)s years of contributions: under article 28 "
                 "of the ITU Constitution a Member State whose arrears reach two "
                 "years of contributions loses its right to vote until they are "
                 "paid down."
+            )
+            % params
+        )
+    if consequence == outcome.LIABLE_TO_SUSPENSION:
+        return (
+            _(
+                "Arrears equal %(years)s years of contributions: the member is "
+                "liable to suspension."
             )
             % params
         )
@@ -450,16 +460,22 @@ def _key_points(brief: PartnerBrief, today: dt.date) -> list[str]:
     """What someone walking into the meeting should not miss."""
     points: list[str] = []
     for m in brief.memberships:
-        if m.is_current and m.arrears_chf:
-            points.append(
+        if not m.is_current:
+            continue
+        point = []
+        if m.arrears_chf:
+            point.append(
                 _("Arrears of %(amount)s (%(years)s years of contributions).")
                 % {"amount": _whole_chf(m.arrears_chf), "years": m.arrears_years}
-                + (
-                    " " + _("The Member State has lost its right to vote.")
-                    if m.loses_vote
-                    else ""
-                )
             )
+        if m.loses_vote:
+            point.append(_("The Member State has lost its right to vote."))
+        elif m.consequence:
+            point.append(
+                _("Membership: %(consequence)s.") % {"consequence": m.consequence}
+            )
+        if point:
+            points.append(" ".join(point))
     money = brief.money
     if money.overdue_chf > 0:
         points.append(
