@@ -20,7 +20,7 @@ from django.utils.text import slugify
 
 from crm.lib import spreadsheets
 from crm.lib.pdf import PDF_CONTENT_TYPE, render_pdf_document
-from reports.reporting import (
+from reports.figures.tables import (
     DATE,
     INT,
     MONEY_KIND,

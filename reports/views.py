@@ -25,9 +25,17 @@ from crm.models import ExportLog
 from crm.roles import EXPORT_PERMISSION
 from partners.models import Engagement, FollowUp, Membership
 from pledges.models import Pledge
-from reports import exports, filters, reporting
+from reports import exports, filters
+from reports.figures import (
+    activity,
+    contributions,
+    followups,
+    membership,
+    mobilization,
+    pipeline,
+)
+from reports.figures.tables import Report
 from reports.filters import ReportFilterSet
-from reports.reporting import Report
 
 
 @dataclass(frozen=True)
@@ -68,7 +76,7 @@ REPORTS = [
         permission="pledges.view_pledge",
         filterset=filters.MobilizationFilter,
         queryset=lambda request: Pledge.objects.all(),
-        build=lambda request, fs: reporting.mobilization_report(
+        build=lambda request, fs: mobilization.mobilization_report(
             pledges=fs.qs, period=fs.period, lever=_lever(fs)
         ),
     ),
@@ -82,7 +90,7 @@ REPORTS = [
         permission="pledges.view_pledge",
         filterset=filters.PipelineFilter,
         queryset=lambda request: Pledge.objects.all(),
-        build=lambda request, fs: reporting.pipeline_report(
+        build=lambda request, fs: pipeline.pipeline_report(
             pledges=fs.qs, period=fs.period
         ),
     ),
@@ -96,7 +104,7 @@ REPORTS = [
         permission="pledges.view_pledge",
         filterset=filters.ContributionsFilter,
         queryset=lambda request: Pledge.objects.all(),
-        build=lambda request, fs: reporting.contributions_report(
+        build=lambda request, fs: contributions.contributions_report(
             pledges=fs.qs, period=fs.period
         ),
     ),
@@ -110,7 +118,7 @@ REPORTS = [
         permission="partners.view_engagement",
         filterset=filters.ActivityFilter,
         queryset=lambda request: Engagement.objects.visible_to(request.user),
-        build=lambda request, fs: reporting.activity_report(
+        build=lambda request, fs: activity.activity_report(
             engagements=fs.qs,
             partners=fs.partners(),
             period=fs.period,
@@ -125,7 +133,7 @@ REPORTS = [
         permission="partners.view_followup",
         filterset=filters.FollowUpsFilter,
         queryset=lambda request: FollowUp.objects.visible_to(request.user),
-        build=lambda request, fs: reporting.followups_report(
+        build=lambda request, fs: followups.followups_report(
             followups=fs.qs, period=fs.period, user=request.user
         ),
     ),
@@ -139,7 +147,7 @@ REPORTS = [
         permission="partners.view_membership",
         filterset=filters.MembershipFilter,
         queryset=lambda request: Membership.objects.all(),
-        build=lambda request, fs: reporting.membership_report(
+        build=lambda request, fs: membership.membership_report(
             memberships=fs.qs, year=fs.period.end.year
         ),
     ),

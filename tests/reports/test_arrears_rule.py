@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from partners.models import Membership
-from reports import reporting
+from reports.figures.membership import membership_report
 from reports.services import BriefRequest, brief_build
 from tests.factories import (
     CountryFactory,
@@ -95,7 +95,7 @@ def test_the_model_and_the_annotation_agree_with_the_table(memberships):
 
 def test_the_membership_report_shows_the_rules_consequence(memberships):
     with translation.override("en"):
-        report = reporting.membership_report(
+        report = membership_report(
             memberships=Membership.objects.all(), year=timezone.localdate().year
         )
     shown = {r.partner: r.consequence for r in report.table("arrears").rows}

@@ -9,7 +9,12 @@ import pytest
 
 from partners.models import Engagement, FollowUp, Membership
 from pledges.models import Pledge
-from reports import reporting
+from reports.figures.activity import activity_report
+from reports.figures.contributions import contributions_report
+from reports.figures.followups import followups_report
+from reports.figures.membership import membership_report
+from reports.figures.mobilization import mobilization_report
+from reports.figures.pipeline import pipeline_report
 from reports.filters import Period
 from tests.reports.report_world import TODAY, build_world, report_user
 
@@ -47,7 +52,7 @@ def total(table):
 
 
 def test_mobilization_per_lever_and_year(world):
-    report = reporting.mobilization_report(
+    report = mobilization_report(
         pledges=Pledge.objects.all(), period=YEAR_2025, today=TODAY
     )
 
@@ -84,7 +89,7 @@ def test_mobilization_per_lever_and_year(world):
 
 
 def test_mobilization_year_to_date_against_the_target(world):
-    report = reporting.mobilization_report(
+    report = mobilization_report(
         pledges=Pledge.objects.all(), period=YEAR_2025, today=TODAY
     )
 
@@ -104,7 +109,7 @@ def test_mobilization_year_to_date_against_the_target(world):
 
 
 def test_mobilization_over_two_years_has_a_row_per_lever_and_year(world):
-    report = reporting.mobilization_report(
+    report = mobilization_report(
         pledges=Pledge.objects.all(), period=Period.year(2024), today=TODAY
     )
     assert [(r[1], r[3]) for r in lever_rows(report.table("levers"))] == [
@@ -112,7 +117,7 @@ def test_mobilization_over_two_years_has_a_row_per_lever_and_year(world):
         ("Projects", D("0.00")),
     ]
 
-    report = reporting.mobilization_report(
+    report = mobilization_report(
         pledges=Pledge.objects.all(),
         period=Period(dt.date(2024, 1, 1), dt.date(2025, 12, 31)),
         today=TODAY,
@@ -127,9 +132,7 @@ def test_mobilization_over_two_years_has_a_row_per_lever_and_year(world):
 
 
 def test_pipeline_by_stage(world):
-    report = reporting.pipeline_report(
-        pledges=Pledge.objects.all(), period=None, today=TODAY
-    )
+    report = pipeline_report(pledges=Pledge.objects.all(), period=None, today=TODAY)
 
     stages = report.table("stages")
     assert rows(stages) == [
@@ -146,9 +149,7 @@ def test_pipeline_by_stage(world):
 
 
 def test_pipeline_by_expected_quarter(world):
-    report = reporting.pipeline_report(
-        pledges=Pledge.objects.all(), period=None, today=TODAY
-    )
+    report = pipeline_report(pledges=Pledge.objects.all(), period=None, today=TODAY)
 
     quarters = report.table("quarters")
     assert rows(quarters) == [
@@ -160,9 +161,7 @@ def test_pipeline_by_expected_quarter(world):
 
 
 def test_pipeline_lists_stage_moves_of_the_last_30_days(world):
-    report = reporting.pipeline_report(
-        pledges=Pledge.objects.all(), period=None, today=TODAY
-    )
+    report = pipeline_report(pledges=Pledge.objects.all(), period=None, today=TODAY)
 
     moved = report.table("moved").rows
     assert [(r.moved_on, r.title, r.stage, r.by) for r in moved] == [
@@ -172,7 +171,7 @@ def test_pipeline_lists_stage_moves_of_the_last_30_days(world):
 
 
 def test_pipeline_for_a_year_counts_the_pledges_dated_in_it(world):
-    report = reporting.pipeline_report(
+    report = pipeline_report(
         pledges=Pledge.objects.all(), period=YEAR_2025, today=TODAY
     )
 
@@ -185,7 +184,7 @@ def test_pipeline_for_a_year_counts_the_pledges_dated_in_it(world):
 def test_contributions_by_year_region_category_and_earmarking(world):
     period = Period(dt.date(2024, 1, 1), dt.date(2025, 12, 31))
 
-    report = reporting.contributions_report(
+    report = contributions_report(
         pledges=Pledge.objects.all(), period=period, today=TODAY
     )
 
@@ -213,7 +212,7 @@ def test_contributions_by_year_region_category_and_earmarking(world):
 def test_contributions_top_partners_first_time_and_lapsed(world):
     period = Period(dt.date(2024, 1, 1), dt.date(2025, 12, 31))
 
-    report = reporting.contributions_report(
+    report = contributions_report(
         pledges=Pledge.objects.all(), period=period, today=TODAY
     )
 
@@ -236,7 +235,7 @@ def test_contributions_top_partners_first_time_and_lapsed(world):
 def activity(user, months=3, **kwargs):
     from partners.models import Partner
 
-    return reporting.activity_report(
+    return activity_report(
         engagements=Engagement.objects.all(),
         partners=Partner.objects.all(),
         period=YEAR_2025,
@@ -307,7 +306,7 @@ def test_activity_lists_member_states_and_top_partners_not_engaged(
 
 
 def followups(user):
-    return reporting.followups_report(
+    return followups_report(
         followups=FollowUp.objects.all(), period=YEAR_2025, user=user, today=TODAY
     )
 
@@ -341,7 +340,7 @@ def test_followups_completion_rate(world, plain):
 
 
 def test_membership_by_class_and_region(world):
-    report = reporting.membership_report(
+    report = membership_report(
         memberships=Membership.objects.all(), year=2025, today=TODAY
     )
 
@@ -358,7 +357,7 @@ def test_membership_by_class_and_region(world):
 
 
 def test_membership_arrears_and_their_consequence(world):
-    report = reporting.membership_report(
+    report = membership_report(
         memberships=Membership.objects.all(), year=2025, today=TODAY
     )
 

@@ -1,0 +1,1 @@
+"""The report pages' figures: one module per report (see ``tables``)."""
