@@ -307,8 +307,10 @@ def measure(meeting_ids: list[int], user, repeat: int) -> dict:
     from django.utils import translation
 
     from crm.lib.pdf import html_to_pdf
+    from reports.briefs.build import brief_build
+    from reports.briefs.data import BriefRequest
+    from reports.briefs.printing import TEMPLATE, brief_print
     from reports.models import PrintLog
-    from reports.services import TEMPLATE, BriefRequest, brief_build, brief_print
 
     request = BriefRequest.for_meetings(meeting_ids)
     brief_print(request=request, user=user)  # warm up: imports, fonts
@@ -354,7 +356,8 @@ def brief_queries(partner_id: int, user) -> int:
     from django.test.utils import CaptureQueriesContext
     from django.utils import translation
 
-    from reports.services import BriefRequest, brief_build
+    from reports.briefs.build import brief_build
+    from reports.briefs.data import BriefRequest
 
     with translation.override("en"), CaptureQueriesContext(connection) as captured:
         brief_build(request=BriefRequest.for_partners([partner_id]), user=user)

@@ -25,15 +25,15 @@ from django.utils.translation import gettext_lazy as _
 
 from partners.admin import NotFoundMixin
 from partners.models import Contact, Partner
-from reports.models import Meeting, PrintLog
-from reports.services import (
+from reports.briefs.build import brief_build
+from reports.briefs.data import BriefRequest
+from reports.briefs.printing import (
     PRINT_PERMISSION,
-    BriefRequest,
-    brief_build,
     brief_enqueue,
     brief_is_large,
     brief_print,
 )
+from reports.models import Meeting, PrintLog
 
 MAX_IDS = 500
 

@@ -15,8 +15,9 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from partners.models import Membership
+from reports.briefs.build import brief_build
+from reports.briefs.data import BriefRequest
 from reports.figures.membership import membership_report
-from reports.services import BriefRequest, brief_build
 from tests.factories import (
     CountryFactory,
     GovernmentFactory,

@@ -11,8 +11,9 @@ from django.core.management import call_command
 from pypdf import PdfReader
 
 from partners.models import Membership
+from reports.briefs.data import BriefRequest
+from reports.briefs.printing import brief_print
 from reports.models import PrintLog
-from reports.services import BriefRequest, brief_print
 from tests.factories import (
     CountryFactory,
     EngagementFactory,

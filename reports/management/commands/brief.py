@@ -10,8 +10,9 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from reports.briefs.data import BriefRequest
+from reports.briefs.printing import brief_print
 from reports.models import PrintLog
-from reports.services import BriefRequest, brief_print
 
 
 class Command(BaseCommand):

@@ -1,6 +1,6 @@
 """The plain data of a printed brief: what to print, and what a pack holds.
 
-``reports.services.brief_build`` fills these from the database; templates read
+``reports.briefs.build.brief_build`` fills these from the database; templates read
 them and nothing else. Everything here is strings, numbers, dates and lists,
 so a template cannot run a query.
 """

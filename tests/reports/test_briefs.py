@@ -12,8 +12,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
+from reports.briefs.build import brief_build
+from reports.briefs.data import BriefRequest
+from reports.briefs.printing import brief_is_large, brief_print
 from reports.models import PrintLog
-from reports.services import BriefRequest, brief_build, brief_is_large, brief_print
 from tests.factories import (
     AffiliationFactory,
     EngagementFactory,
