@@ -9,7 +9,7 @@ or the file system, whatever a template or a user's text contains.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.template.loader import render_to_string
@@ -24,6 +24,8 @@ logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 class RenderedPdf:
     content: bytes
     pages: int
+    # The 0-based page of each element id, for contents laid out elsewhere.
+    anchors: dict[str, int] = field(default_factory=dict)
 
 
 def html_to_pdf(html: str) -> RenderedPdf:
@@ -34,7 +36,14 @@ def html_to_pdf(html: str) -> RenderedPdf:
 
     fetcher = URLFetcher(allowed_protocols={"data"}, fail_on_errors=False)
     document = HTML(string=html, url_fetcher=fetcher).render()
-    return RenderedPdf(content=document.write_pdf(), pages=len(document.pages))
+    anchors = {
+        name: number
+        for number, page in reversed(list(enumerate(document.pages)))
+        for name in page.anchors
+    }
+    return RenderedPdf(
+        content=document.write_pdf(), pages=len(document.pages), anchors=anchors
+    )
 
 
 def render_pdf_document(template_name: str, context: dict[str, Any]) -> RenderedPdf:

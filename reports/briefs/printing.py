@@ -6,8 +6,10 @@ and the background task call it, and it writes the print log.
 
 from __future__ import annotations
 
+import io
+import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
@@ -16,19 +18,19 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from pypdf import PdfReader, PdfWriter
 
-from crm.lib.pdf import PDF_CONTENT_TYPE, render_pdf_document
+from crm.lib.pdf import PDF_CONTENT_TYPE, RenderedPdf, render_pdf_document
 from reports.briefs.build import brief_build
-from reports.briefs.data import (
-    BriefRequest,
-    Pack,
-)
+from reports.briefs.data import BriefRequest, Pack, PartnerBrief
 from reports.models import PrintLog
 
 Document = tuple[str, str, bytes]
 
 PRINT_PERMISSION = "reports.print_brief"
 TEMPLATE = "reports/pdf/pack.html"
+
+logger = logging.getLogger(__name__)
 
 
 def background_partner_limit() -> int:
@@ -52,11 +54,104 @@ class Printed:
         return (self.filename, PDF_CONTENT_TYPE, self.content)
 
 
+def pack_part_size() -> int:
+    """Partner briefs laid out at a time in a long pack; 0 lays out every pack whole.
+
+    WeasyPrint holds the layout of every page until it writes the PDF, so a
+    long pack laid out whole costs memory in proportion to its pages; laid
+    out in parts and merged, it costs about one part.
+    """
+    return int(getattr(settings, "REPORTS_PACK_PART_PARTNERS", 10))
+
+
+@dataclass(frozen=True)
+class PackPart:
+    """What one part of a pack laid out in parts shows (see ``pack.html``).
+
+    The front part holds the cover, the agenda and the contact brief; the
+    others a run of partner briefs, the last one the annex too. The front's
+    contents give the page of each section from ``pages_of``, as the parts
+    cannot see each other's pages.
+    """
+
+    front: bool
+    briefs: Sequence[PartnerBrief] = ()
+    annex: bool = False
+    first_page: int = 1
+    pages_of: dict[str, int] = field(default_factory=dict)
+    total_pages: int | None = None
+
+
 def brief_render(*, pack: Pack) -> Printed:
-    """Lay the pack out as a PDF, in the pack's language."""
+    """Lay the pack out as a PDF, in the pack's language.
+
+    A pack with more partners than ``pack_part_size()`` is laid out in parts
+    and merged, so memory stays bounded whatever its length.
+    """
+    size = pack_part_size()
     with translation.override(pack.language):
-        rendered = render_pdf_document(TEMPLATE, {"pack": pack})
-    return Printed(pack.filename, rendered.content, rendered.pages)
+        if size and len(pack.briefs) > size:
+            content, pages = _render_in_parts(pack, size)
+        else:
+            rendered = render_pdf_document(TEMPLATE, {"pack": pack})
+            content, pages = rendered.content, rendered.pages
+    return Printed(pack.filename, content, pages)
+
+
+def _render_part(pack: Pack, part: PackPart) -> RenderedPdf:
+    return render_pdf_document(TEMPLATE, {"pack": pack, "part": part})
+
+
+def _render_in_parts(pack: Pack, size: int) -> tuple[bytes, int]:
+    """Lay out the front, then ``size`` briefs at a time, and merge the PDFs.
+
+    Page numbers run on across the parts; the front is laid out once to count
+    its pages and again, at the end, with the page of every section.
+    """
+    first = _render_part(pack, PackPart(front=True))
+    front_pages = first.pages
+    pages_of = {anchor: page + 1 for anchor, page in first.anchors.items()}
+    contents: list[bytes] = []
+    next_page = front_pages + 1
+    chunks = [pack.briefs[i : i + size] for i in range(0, len(pack.briefs), size)]
+    for number, chunk in enumerate(chunks, start=1):
+        rendered = _render_part(
+            pack,
+            PackPart(
+                front=False,
+                briefs=chunk,
+                annex=number == len(chunks),
+                first_page=next_page,
+            ),
+        )
+        pages_of.update(
+            {anchor: next_page + page for anchor, page in rendered.anchors.items()}
+        )
+        contents.append(rendered.content)
+        next_page += rendered.pages
+    total = next_page - 1
+    front = _render_part(
+        pack,
+        PackPart(front=True, pages_of=pages_of, total_pages=total),
+    )
+    if front.pages != front_pages:
+        # The contents' page numbers made the front longer: every later page
+        # number is off by the difference. Not seen in practice; say so.
+        logger.warning(
+            "Pack %s: the front took %d pages, not %d.",
+            pack.filename,
+            front.pages,
+            front_pages,
+        )
+    writer = PdfWriter()
+    for content in [front.content, *contents]:
+        writer.append(PdfReader(io.BytesIO(content)))
+    metadata = PdfReader(io.BytesIO(front.content)).metadata
+    if metadata:
+        writer.add_metadata(metadata)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue(), total + front.pages - front_pages
 
 
 def brief_is_large(pack: Pack) -> bool:

@@ -6,6 +6,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django import template
 from django.utils.formats import number_format
+from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
@@ -59,6 +60,32 @@ def _css_escape(text: str) -> str:
 def css_string(value) -> SafeString:
     """Quote ``value`` as a CSS string, safe inside a <style> element."""
     return mark_safe(f'"{_css_escape(value)}"')  # escaped above
+
+
+@register.simple_tag
+def page_number_content() -> SafeString:
+    """CSS ``content`` for "Page X", for a pack laid out in parts.
+
+    A part cannot know the pack's page count when it is laid out; the cover
+    gives it instead.
+    """
+    before, _sep, after = _("Page %(page)s").partition("%(page)s")
+    pieces = [f'"{_css_escape(before)}"'] if before else []
+    pieces.append("counter(page)")
+    if after:
+        pieces.append(f'"{_css_escape(after)}"')
+    return mark_safe(" ".join(pieces))  # escaped above
+
+
+@register.filter
+def page_of(part, anchor: str) -> SafeString:
+    """``class`` and ``data-page`` attributes giving the page of ``anchor``.
+
+    A pack laid out in parts links nowhere: its sections are in other parts.
+    """
+    return format_html(
+        'class="known-page" data-page="{}"', part.pages_of.get(anchor, "")
+    )
 
 
 @register.simple_tag
