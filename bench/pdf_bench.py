@@ -97,8 +97,12 @@ def create_database() -> None:
     call_command("migrate", verbosity=0, interactive=False)
 
 
-def generate(rng: random.Random) -> dict:
-    """Partners with histories of several lengths; returns ids for the packs."""
+def generate(rng: random.Random, *, pack_partners: int = 0) -> dict:
+    """Partners with histories of several lengths; returns ids for the packs.
+
+    ``pack_partners`` more partners with a dozen engagements each make the
+    long background pack of ``bench.pack_bench`` (ids under "pack").
+    """
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Permission
     from django.utils import timezone
@@ -262,6 +266,7 @@ def generate(rng: random.Random) -> dict:
     long = partner(1, engagements=400)
     ten_page = [partner(2 + i, engagements=12) for i in range(2)]
     fifty_page = [partner(10 + i, engagements=12) for i in range(11)]
+    pack = [partner(100 + i, engagements=12) for i in range(pack_partners)]
     starts = timezone.make_aware(dt.datetime.combine(today, dt.time(9, 30)))
 
     def meeting(title: str, partners: list[Partner], offset: int) -> Meeting:
@@ -292,6 +297,7 @@ def generate(rng: random.Random) -> dict:
         "long": long.pk,
         "ten": [m.pk for m in ten],
         "fifty": [m.pk for m in fifty],
+        "pack": [p.pk for p in pack],
     }
 
 

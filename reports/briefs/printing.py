@@ -61,7 +61,7 @@ def pack_part_size() -> int:
     long pack laid out whole costs memory in proportion to its pages; laid
     out in parts and merged, it costs about one part.
     """
-    return int(getattr(settings, "REPORTS_PACK_PART_PARTNERS", 10))
+    return int(getattr(settings, "REPORTS_PACK_PART_PARTNERS", 20))
 
 
 @dataclass(frozen=True)
