@@ -159,7 +159,7 @@ def generate(rng: random.Random, *, pack_partners: int = 0) -> dict:
     def country(i: int) -> Country:
         return Country.objects.create(
             iso3=f"Q{chr(65 + i // 26)}{chr(65 + i % 26)}",
-            iso2=f"Q{chr(65 + i % 26)}" if i < 26 else f"X{chr(65 + i % 26)}",
+            iso2=f"{'QXYZ'[i // 26]}{chr(65 + i % 26)}",
             m49=900 + i,
             name_en=f"Republic of Benchland {i}",
             name_fr=f"République du Benchland {i}",
@@ -266,7 +266,7 @@ def generate(rng: random.Random, *, pack_partners: int = 0) -> dict:
     long = partner(1, engagements=400)
     ten_page = [partner(2 + i, engagements=12) for i in range(2)]
     fifty_page = [partner(10 + i, engagements=12) for i in range(11)]
-    pack = [partner(100 + i, engagements=12) for i in range(pack_partners)]
+    pack = [partner(21 + i, engagements=12) for i in range(pack_partners)]
     starts = timezone.make_aware(dt.datetime.combine(today, dt.time(9, 30)))
 
     def meeting(title: str, partners: list[Partner], offset: int) -> Meeting:

@@ -59,7 +59,8 @@ def pack_part_size() -> int:
 
     WeasyPrint holds the layout of every page until it writes the PDF, so a
     long pack laid out whole costs memory in proportion to its pages; laid
-    out in parts and merged, it costs about one part.
+    out in parts and merged, it costs about one part. The default matches
+    ``background_partner_limit()``: packs printed on the spot stay whole.
     """
     return int(getattr(settings, "REPORTS_PACK_PART_PARTNERS", 20))
 
