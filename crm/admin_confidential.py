@@ -140,11 +140,12 @@ class ConfidentialDeleteMixin:
         more = len(visible) - len(shown)
         if more:
             lines.append(
-                ngettext("%(count)d more %(name)s", "%(count)d more %(names)s", more)
+                ngettext("%(count)d more %(name)s", "%(count)d more %(name)s", more)
                 % {
                     "count": more,
-                    "name": model._meta.verbose_name,
-                    "names": model._meta.verbose_name_plural,
+                    "name": model._meta.verbose_name
+                    if more == 1
+                    else model._meta.verbose_name_plural,
                 }
             )
         return lines
