@@ -859,3 +859,171 @@ class FollowUp(models.Model):
             self.done_on = None
         if errors:
             raise ValidationError(errors)
+
+
+class PartnerAliasQuerySet(models.QuerySet):
+    def partner_ids_named(self, text: str | None) -> set[int]:
+        """The partners known by ``text`` as an alias (any spelling of it)."""
+        from crm.lib.names import normalize_name
+
+        key = normalize_name(text)
+        if not key:
+            return set()
+        return set(self.filter(normalized=key).values_list("partner", flat=True))
+
+    def name_keys(self):
+        """``(normalised name, partner id)`` of every alias, for in-memory matchers."""
+        return self.values_list("normalized", "partner_id").iterator(chunk_size=5000)
+
+
+class PartnerAlias(models.Model):
+    """Another name a partner is known by: a merged duplicate's, an import's."""
+
+    class Source(models.TextChoices):
+        MANUAL = "manual", _("Typed in")
+        MERGE = "merge", _("Merged duplicate")
+        IMPORT = "import", _("Confirmed during an import")
+
+    partner = models.ForeignKey(
+        Partner,
+        verbose_name=_("partner"),
+        on_delete=models.CASCADE,
+        related_name="aliases",
+    )
+    name = models.CharField(_("name"), max_length=200)
+    normalized = models.CharField(
+        _("normalised name"), max_length=200, editable=False, db_index=True
+    )
+    source = models.CharField(
+        _("source"), max_length=10, choices=Source.choices, default=Source.MANUAL
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("added by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("added"), auto_now_add=True)
+    import_batch = import_batch_field()
+
+    objects = PartnerAliasQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partner", "normalized"],
+                name="unique_partner_alias",
+                violation_error_message=_("The partner already has this alias."),
+            ),
+        ]
+        verbose_name = _("alias")
+        verbose_name_plural = _("aliases")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        from crm.lib.names import normalize_name
+
+        self.normalized = normalize_name(self.name)
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        from crm.lib.names import normalize_name
+
+        self.normalized = normalize_name(self.name)
+        if not self.normalized:
+            raise ValidationError({"name": _("An alias needs letters or digits.")})
+
+
+class DuplicateDismissal(models.Model):
+    """A pair someone marked "not a duplicate": never proposed again.
+
+    Plain ids rather than foreign keys, so a merge never has to move them.
+    """
+
+    class Kind(models.TextChoices):
+        PARTNER = "partner", _("Partners")
+        CONTACT = "contact", _("Contacts")
+
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    low_id = models.PositiveBigIntegerField()
+    high_id = models.PositiveBigIntegerField()
+    dismissed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("dismissed by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    dismissed_at = models.DateTimeField(_("dismissed"), auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "low_id", "high_id"], name="unique_dismissed_pair"
+            ),
+        ]
+        verbose_name = _("dismissed duplicate")
+        verbose_name_plural = _("dismissed duplicates")
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.low_id} / {self.high_id}"
+
+
+class MergeLog(models.Model):
+    """One merge: who, when, what moved and every value it overwrote.
+
+    ``data`` holds what ``merge_undo`` needs to put everything back: the
+    survivor's values before and after, each removed record as it was, the
+    rows whose key moved (with their old value), the link rows added and
+    removed, the aliases added.
+    """
+
+    class Kind(models.TextChoices):
+        PARTNER = "partner", _("Partners")
+        CONTACT = "contact", _("Contacts")
+
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    survivor_id = models.PositiveBigIntegerField(_("surviving record"))
+    summary = models.CharField(_("summary"), max_length=500)
+    data = models.JSONField(_("what moved"), default=dict, editable=False)
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("merged by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    merged_at = models.DateTimeField(_("merged"), auto_now_add=True, db_index=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("undone by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    undone_at = models.DateTimeField(_("undone"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-merged_at", "-pk"]
+        permissions = [("merge_records", _("Can merge partners and contacts"))]
+        verbose_name = _("merge")
+        verbose_name_plural = _("merge log")
+
+    def __str__(self) -> str:
+        return _("Merge %(pk)s: %(summary)s") % {"pk": self.pk, "summary": self.summary}
+
+    @property
+    def reason(self) -> str:
+        """The change reason the merge writes on every history row."""
+        return f"merge {self.pk}"
+
+    @property
+    def undo_reason(self) -> str:
+        return f"merge {self.pk} undone"
