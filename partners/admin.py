@@ -61,6 +61,7 @@ from partners.models import (
     FollowUp,
     Membership,
     Partner,
+    PartnerAlias,
     Tag,
     UnitValue,
 )
@@ -525,7 +526,8 @@ def partner_search(search_term: str) -> Q | None:
 
     Every word must match a name, French name, acronym, code, country name or
     ISO code, or the e-mail of one of the partner's contacts; or the whole
-    term is a spelling of the partner's country ("Korea (Rep. of)").
+    term is a spelling of the partner's country ("Korea (Rep. of)") or one of
+    the partner's aliases.
 
     The partners that one word matches are found first, through indexes
     (one small query, or one per word tried), and the other words are
@@ -551,6 +553,9 @@ def partner_search(search_term: str) -> Q | None:
         countries = list(countries.values_list("country", flat=True))
         if countries:
             condition |= Q(country__in=countries)
+        aliased = PartnerAlias.objects.partner_ids_named(search_term)
+        if aliased:
+            condition |= Q(pk__in=sorted(aliased))
     return condition
 
 

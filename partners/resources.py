@@ -29,7 +29,7 @@ from crm.lib.names import normalize_name
 from crm.lib.parse import clean_name, parse_bool, parse_code, parse_date
 from crm.models import Country, CountryAlias
 from partners.managers import sees_confidential
-from partners.models import Affiliation, Contact, Engagement, Partner
+from partners.models import Affiliation, Contact, Engagement, Partner, PartnerAlias
 
 FUZZY_CUTOFF = 85
 _GOVERNMENT_WORDS = re.compile(
@@ -131,6 +131,8 @@ class PartnerMatcher:
                     self.by_name.setdefault(key, set()).add(pk)
             if category == Partner.Category.GOVERNMENT and country_id:
                 self.government[country_id] = pk
+        for key, pk in PartnerAlias.objects.name_keys():
+            self.by_name.setdefault(key, set()).add(pk)
         self.countries: dict[str, int] = {}
         self.country_names: dict[int, str] = {}
         for pk, iso3, iso2, *names in Country.objects.values_list(
