@@ -411,7 +411,7 @@ def contact_merge(
 def _who(history_row) -> str:
     user = history_row.history_user
     name = (user.get_full_name() or user.get_username()) if user else _("someone")
-    return _("%(who)s on %(when)s") % {
+    return _("%(who)s (%(when)s)") % {
         "who": name,
         "when": date_format(
             timezone.localtime(history_row.history_date), "DATETIME_FORMAT"
