@@ -51,6 +51,7 @@ from crm.imports.admin import ImportMixin
 from crm.lib.names import normalize_name
 from crm.models import Country, CountryAlias
 from partners import dashboard, services
+from partners.dedupe_admin import DuplicatesMixin, PartnerAliasInline
 from partners.forms import ContributionClassField, FollowUpInlineForm
 from partners.managers import sees_confidential
 from partners.models import (
@@ -637,6 +638,7 @@ class PartnerFollowUpInline(
 
 @admin.register(Partner)
 class PartnerAdmin(
+    DuplicatesMixin,
     ConfidentialDeleteMixin,
     ImportMixin,
     RecordOnChangeMixin,
@@ -715,8 +717,13 @@ class PartnerAdmin(
             {"fields": ["created_at", "updated_at"], "classes": ["collapse"]},
         ),
     ]
-    inlines = [MembershipInline, PartnerAffiliationInline, PartnerFollowUpInline]
-    actions = ["mark_inactive", "print_briefs"]
+    inlines = [
+        MembershipInline,
+        PartnerAffiliationInline,
+        PartnerFollowUpInline,
+        PartnerAliasInline,
+    ]
+    actions = ["mark_inactive", "print_briefs", "merge_selected"]
     view_on_site = False
     timeline_limit = 50
 
@@ -1098,6 +1105,7 @@ class ContactAffiliationInline(VersionedInlineMixin, admin.TabularInline):
 
 @admin.register(Contact)
 class ContactAdmin(
+    DuplicatesMixin,
     ConfidentialDeleteMixin,
     ImportMixin,
     RecordOnChangeMixin,
@@ -1143,7 +1151,7 @@ class ContactAdmin(
         ),
     ]
     inlines = [ContactAffiliationInline]
-    actions = ["anonymise"]
+    actions = ["anonymise", "merge_selected"]
     view_on_site = False
     timeline_limit = 50
 
