@@ -45,6 +45,9 @@ ROLES: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {
         ("partners", "engagement", EDIT),
         ("partners", "followup", ALL),
         ("partners", "tag", EDIT),
+        ("partners", "partneralias", ALL),
+        # Merging duplicates and undoing a merge (the merge log).
+        ("partners", "mergelog", ("merge",)),
         ("pledges", "pledge", EDIT),
         ("reports", "meeting", EDIT),
         ("reports", "*", ("print",)),

@@ -422,6 +422,8 @@ def _who(history_row) -> str:
 def merge_changes(log: MergeLog) -> list[str]:
     """What changed since the merge among the records it touched (empty: none)."""
     data = log.data
+    if "survivor_after" not in data:
+        return [_("The merge log holds no record of what the merge moved.")]
     model = Partner if log.kind == MergeLog.Kind.PARTNER else Contact
     changes = []
     survivor = model._base_manager.filter(pk=log.survivor_id).first()

@@ -19,6 +19,7 @@ from django.utils.translation import gettext
 
 from crm.models import ExportLog, ImportBatch
 from crm.roles import ADMINISTRATOR, FINANCE, TASK_FORCE, VIEWER, roles_setup
+from partners.models import MergeLog
 from reports.models import PrintLog
 from tests.factories import (
     AffiliationFactory,
@@ -62,6 +63,8 @@ MATRIX: dict[str, tuple[str, str, str, str]] = {
     "partners.followup": (ALL, V, V, ALL),
     "partners.tag": (VAC, V, V, ALL),
     "partners.unitvalue": (V, V, V, ALL),
+    # Written by merges only; undone from its page by those who may merge.
+    "partners.mergelog": (V, V, V, V),
     "pledges.pledge": (VAC, V, V, ALL),
     "pledges.installment": (V, ALL, V, ALL),
     "pledges.payment": (V, ALL, V, ALL),
@@ -92,6 +95,8 @@ IMPORTS = {
     "crm.exchangerate": (False, True, False, True),
 }
 EXPORTS = dict.fromkeys(IMPORTS, (True, True, False, True))
+# Who may merge duplicates (the merge page, the list's action, undo).
+MERGES = (True, False, False, True)
 PRINTS = (True, False, False, True)
 
 
@@ -109,6 +114,9 @@ def records(user) -> dict:
         "partners.followup": FollowUpFactory(partner=partner, engagement=engagement),
         "partners.tag": TagFactory(),
         "partners.unitvalue": UnitValueFactory(),
+        "partners.mergelog": MergeLog.objects.create(
+            kind="partner", survivor_id=partner.pk, summary="A ← B", merged_by=user
+        ),
         "pledges.pledge": pledge,
         "pledges.installment": InstallmentFactory(pledge=pledge),
         "pledges.payment": PaymentFactory(pledge=pledge),
@@ -348,3 +356,30 @@ def test_viewer_and_finance_cannot_mark_partners_inactive(client, matrix_world, 
     assert "mark_inactive" not in offered
     partner.refresh_from_db()
     assert partner.is_active
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_merges_only_where_allowed(client, matrix_world, role):
+    client.force_login(member(role))
+    allowed = MERGES[ROLES.index(role)]
+    partner = matrix_world["partners.partner"]
+    other = PartnerFactory(name=partner.name)  # a duplicate to list
+    contact = matrix_world["partners.contact"]
+    pages = {
+        "partner merge": url("partners.partner", "merge")
+        + f"?ids={partner.pk},{other.pk}",
+        "contact merge": url("partners.contact", "merge")
+        + f"?ids={contact.pk},{AffiliationFactory().contact.pk}",
+    }
+    answers = {name: client.get(page).status_code for name, page in pages.items()}
+    log = matrix_world["partners.mergelog"]
+    answers["undo"] = client.post(
+        reverse("admin:partners_mergelog_undo", args=[log.pk])
+    ).status_code
+    expected = dict.fromkeys(pages, 200 if allowed else 403)
+    # Allowed, the undo is refused (nothing recorded) and goes back to the log.
+    expected["undo"] = 302 if allowed else 403
+    assert answers == expected
+    duplicates = client.get(url("partners.partner", "duplicates"))
+    assert duplicates.status_code == 200
+    assert (b"Not a duplicate" in duplicates.content) == allowed
