@@ -274,7 +274,7 @@ def _score_contacts(a: _Record, b: _Record, ratio: float | None) -> Pair | None:
         score += 60
         reasons.append(_("same e-mail: %(email)s") % {"email": min(a.emails)})
     if a.phone and a.phone == b.phone:
-        score += 40
+        score += 50
         reasons.append(_("same phone number"))
     if a.key and a.key == b.key:
         score += 50
