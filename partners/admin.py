@@ -781,9 +781,10 @@ class PartnerAdmin(
         return queryset.filter(condition), False
 
     def get_inlines(self, request, obj):
-        # Follow-ups hang on an existing partner; none while adding one.
+        # Follow-ups and aliases hang on an existing partner; none while adding one.
         if obj is None:
-            return [i for i in self.inlines if not issubclass(i, PartnerFollowUpInline)]
+            later = (PartnerFollowUpInline, PartnerAliasInline)
+            return [i for i in self.inlines if not issubclass(i, later)]
         return self.inlines
 
     def get_panels(self, request, obj):

@@ -601,6 +601,8 @@ def test_partner_page_followup_inline_marks_done(admin_client, superuser):
         "followups-0-assignee": superuser.pk,
         "followups-0-due_date": followup.due_date.isoformat(),
         "followups-0-status": "done",
+        "aliases-TOTAL_FORMS": 0,
+        "aliases-INITIAL_FORMS": 0,
     }
 
     response = admin_client.post(change(partner), data)

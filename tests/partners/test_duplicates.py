@@ -160,7 +160,7 @@ def test_the_partner_add_form_warns_before_saving_a_likely_duplicate(admin_clien
         "priority": 2,
         "is_active": "on",
     }
-    for prefix in ("memberships", "affiliations", "followups", "aliases"):
+    for prefix in ("memberships", "affiliations"):
         data |= {f"{prefix}-TOTAL_FORMS": 0, f"{prefix}-INITIAL_FORMS": 0}
 
     warned = admin_client.post(url, data)
