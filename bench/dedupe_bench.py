@@ -35,7 +35,8 @@ DB = os.environ.get("DEDUPE_DB", "crm_dedupe")
 URL = f"{SERVER}/{DB}"
 RECORDS = 100_000
 PLANTED = 5_000
-SYLLABLES = "ka lo mi ne ru sa ti vo ze ba do fu gi ha ja ke li mo nu pa".split()
+SYLLABLES = ["ka", "lo", "mi", "ne", "ru", "sa", "ti", "vo", "ze", "ba"]
+SYLLABLES += ["do", "fu", "gi", "ha", "ja", "ke", "li", "mo", "nu", "pa"]
 KINDS = ["Telecom", "Networks", "Foundation", "University", "Agency", "Group"]
 FIRST = [
     "Amina Peter Jean Maria Li Wei Fatima Omar Anna Carlos Yuki Ivan Sara "
@@ -172,11 +173,12 @@ def finding() -> None:
         ("contacts", Contact, contact_duplicates),
     ):
         pairs, seconds, queries = measured(find)
-        first_planted = model.objects.order_by("pk").values_list("pk", flat=True)
-        planted = set()
-        ids = list(first_planted)
-        for i in range(PLANTED):
-            planted.add((ids[i], ids[RECORDS - PLANTED + i]))
+        # The generated records in order (seed_reference adds governments).
+        generated = model.objects.order_by("pk")
+        if model is Partner:
+            generated = generated.exclude(category="government")
+        ids = list(generated.values_list("pk", flat=True))
+        planted = {(ids[i], ids[RECORDS - PLANTED + i]) for i in range(PLANTED)}
         found = sum((p.low, p.high) in planted for p in pairs)
         print(
             f"Finding duplicates among {model.objects.count():,} {label}: "
