@@ -49,7 +49,7 @@ def northwind_rows(page, live_server) -> int:
 def test_an_officer_merges_a_duplicate_and_undoes_the_merge(
     live_server, page, screenshot, officer, northwind_twice
 ):
-    first, second = northwind_twice
+    _first, second = northwind_twice
     log_in(page, live_server, "amina")
     assert northwind_rows(page, live_server) == 2
 
