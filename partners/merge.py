@@ -230,6 +230,11 @@ def mergeable_fields(model) -> list[models.Field]:
     return [f for f in model._meta.concrete_fields if f.editable and not f.primary_key]
 
 
+# Flags that, set on any of the records, stay set unless someone chooses
+# otherwise: a person who asked not to be contacted stays so after a merge.
+KEEP_IF_ANY = {"do_not_contact"}
+
+
 def default_choices(records: Sequence[models.Model]) -> dict[str, int]:
     """For each field, whose value to keep: the survivor's, else the first filled one.
 
@@ -238,7 +243,9 @@ def default_choices(records: Sequence[models.Model]) -> dict[str, int]:
     choices = {}
     for field in mergeable_fields(type(records[0])):
         chosen = records[0]
-        if getattr(records[0], field.attname) in (None, ""):
+        if field.name in KEEP_IF_ANY:
+            chosen = next((r for r in records if getattr(r, field.attname)), chosen)
+        elif getattr(records[0], field.attname) in (None, ""):
             for record in records[1:]:
                 if getattr(record, field.attname) not in (None, ""):
                     chosen = record

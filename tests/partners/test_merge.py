@@ -269,7 +269,10 @@ def test_contacts_merge_with_their_affiliations_and_engagements_and_undo():
     partner = PartnerFactory()
     first = ContactFactory(first_name="Amina", last_name="Diallo", phone="")
     second = ContactFactory(
-        first_name="Amina", last_name="Diallo", phone="+41 22 730 5111"
+        first_name="Amina",
+        last_name="Diallo",
+        phone="+41 22 730 5111",
+        do_not_contact=True,
     )
     AffiliationFactory(contact=first, partner=partner, is_primary=True)
     AffiliationFactory(contact=second, partner=partner, end_date=dt.date(2024, 6, 1))
@@ -285,6 +288,8 @@ def test_contacts_merge_with_their_affiliations_and_engagements_and_undo():
     assert list(Meeting.objects.get().counterparts.all()) == [first]
     first.refresh_from_db()
     assert first.phone == "+41 22 730 5111"
+    # Asked on either record, "do not contact" holds for the merged one.
+    assert first.do_not_contact
 
     merge_undo(log=log)
     after = every_row()
