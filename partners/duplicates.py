@@ -11,6 +11,7 @@ Pairs someone dismissed as "not a duplicate" are never proposed again.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import re
 from collections import defaultdict
@@ -18,8 +19,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Count, Max, Q
 from django.utils.translation import gettext as _
 from rapidfuzz import fuzz, process
 
@@ -41,6 +43,8 @@ MIN_SCORE = 50
 GROUP_LIMIT = 30
 # A block larger than this is split by the first letter before comparing.
 BLOCK_LIMIT = 1500
+# How long a computed list of pairs is reused while the data is unchanged.
+CACHE_SECONDS = 300
 # An add form compares the new record with at most this many candidates.
 LOOKALIKE_CANDIDATES = 2000
 
@@ -92,7 +96,8 @@ def _close_pairs(records: list[_Record], block_of) -> Iterator[tuple[int, int, f
     blocks: dict[object, list[_Record]] = defaultdict(list)
     for record in records:
         if record.key:
-            blocks[block_of(record)].append(record)
+            for block in block_of(record):
+                blocks[block].append(record)
     for block in list(blocks.values()):
         if len(block) > BLOCK_LIMIT:
             split: dict[str, list[_Record]] = defaultdict(list)
@@ -116,6 +121,29 @@ def _close_pairs(records: list[_Record], block_of) -> Iterator[tuple[int, int, f
             rows, columns = np.nonzero(np.triu(scores, 1))
             for i, j in zip(rows.tolist(), columns.tolist(), strict=True):
                 yield part[i].pk, part[j].pk, float(scores[i, j])
+
+
+def _dismissals_state(kind: str) -> dict:
+    return DuplicateDismissal.objects.filter(kind=kind).aggregate(
+        n=Count("pk"), top=Max("pk")
+    )
+
+
+def _cached(kind: str, fingerprint: tuple, find) -> list[Pair]:
+    """``find()``, or its result of the last CACHE_SECONDS for the same data.
+
+    The fingerprint (counts, highest ids, last change) changes when a record
+    is added, removed, saved or dismissed, so the list follows the edits;
+    a change that bypasses ``save()`` (a bulk update) shows after
+    CACHE_SECONDS at the latest.
+    """
+    digest = hashlib.sha256(repr(fingerprint).encode()).hexdigest()[:32]
+    key = f"partners:duplicates:{kind}:{digest}"
+    pairs = cache.get(key)
+    if pairs is None:
+        pairs = find()
+        cache.set(key, pairs, CACHE_SECONDS)
+    return pairs
 
 
 def _dismissed(kind: str) -> set[tuple[int, int]]:
@@ -181,8 +209,19 @@ def _score_partners(a: _Record, b: _Record, ratio: float | None) -> Pair | None:
 def partner_duplicates() -> list[Pair]:
     """Every likely pair of duplicate partners, best first.
 
-    A few queries whatever the number of partners; the work is in memory.
+    A few queries whatever the number of partners; the work is in memory,
+    and its result is kept while the partners, aliases and dismissals stay
+    as they are (see ``_cached``).
     """
+    fingerprint = (
+        Partner.objects.aggregate(n=Count("pk"), top=Max("pk"), at=Max("updated_at")),
+        PartnerAlias.objects.aggregate(n=Count("pk"), top=Max("pk")),
+        _dismissals_state(DuplicateDismissal.Kind.PARTNER),
+    )
+    return _cached("partner", fingerprint, _partner_duplicates)
+
+
+def _partner_duplicates() -> list[Pair]:
     records = _partner_records()
     by_key: dict[object, list[int]] = defaultdict(list)
     for record in records.values():
@@ -191,7 +230,7 @@ def partner_duplicates() -> list[Pair]:
         for code in record.codes:
             by_key["code", code, record.country].append(record.pk)
     candidates: dict[tuple[int, int], float | None] = dict.fromkeys(_groups(by_key))
-    for low, high, ratio in _close_pairs(list(records.values()), lambda r: r.country):
+    for low, high, ratio in _close_pairs(list(records.values()), _country):
         candidates[min(low, high), max(low, high)] = ratio
     dismissed = _dismissed(DuplicateDismissal.Kind.PARTNER)
     pairs = []
@@ -293,24 +332,38 @@ def _score_contacts(a: _Record, b: _Record, ratio: float | None) -> Pair | None:
     return Pair(a.pk, b.pk, min(score, 100), tuple(reasons))
 
 
-def _initials(record: _Record) -> str:
-    words = record.key.split()
-    return words[0][:1] + words[-1][:1] if words else ""
+def _country(record: _Record) -> list:
+    return [record.country]
+
+
+def _missions(record: _Record) -> set[int]:
+    # A close name counts only beside a shared mission (see _score_contacts),
+    # so close names are looked for among each partner's contacts only.
+    return record.partners
 
 
 def contact_duplicates() -> list[Pair]:
-    """Every likely pair of duplicate contacts, best first."""
+    """Every likely pair of duplicate contacts, best first (kept like partners')."""
+    fingerprint = (
+        Contact.objects.aggregate(n=Count("pk"), top=Max("pk"), at=Max("updated_at")),
+        Affiliation.objects.aggregate(n=Count("pk"), top=Max("pk")),
+        _dismissals_state(DuplicateDismissal.Kind.CONTACT),
+    )
+    return _cached("contact", fingerprint, _contact_duplicates)
+
+
+def _contact_duplicates() -> list[Pair]:
     records = _contact_records()
     by_key: dict[object, list[int]] = defaultdict(list)
     for record in records.values():
         if record.key:
-            by_key["name", record.key].append(record.pk)
+            by_key["name", _sorted_words(record.key)].append(record.pk)
         for email in record.emails:
             by_key["email", email].append(record.pk)
         if record.phone:
             by_key["phone", record.phone].append(record.pk)
     candidates: dict[tuple[int, int], float | None] = dict.fromkeys(_groups(by_key))
-    for low, high, ratio in _close_pairs(list(records.values()), _initials):
+    for low, high, ratio in _close_pairs(list(records.values()), _missions):
         candidates[min(low, high), max(low, high)] = ratio
     dismissed = _dismissed(DuplicateDismissal.Kind.CONTACT)
     pairs = []

@@ -35,6 +35,7 @@ _SPACES = re.compile(r"\s+")
 _DOTTED_ACRONYM = re.compile(r"\b(?:[A-Za-z]\.){2,}")
 # Lead bytes of UTF-8 sequences as they look when read as Windows-1252.
 _MOJIBAKE_HINT = re.compile("[ÃÂâÅ][\u0080-\u00bf\u0152-\u2122]")
+_ASCII_WORD = re.compile(r"[A-Za-z0-9]+")
 _PARENTHESISED = re.compile(r"^(?P<head>[^()]+)\((?P<tail>[^()]+)\)\s*$")
 
 
@@ -94,6 +95,8 @@ _LATIN_FOLDS = str.maketrans(
 
 def strip_accents(text: str) -> str:
     """Drop accents from Latin and Greek letters, keep other scripts' letters."""
+    if text.isascii():
+        return text  # nothing to drop; the loop below costs most of a name's time
     text = text.translate(_LATIN_FOLDS)
     kept: list[str] = []
     optional = False
@@ -111,6 +114,8 @@ def _words(text: str) -> list[str]:
 
     Vowel signs of Indic scripts are marks, not punctuation: "भारत" is one word.
     """
+    if text.isascii():
+        return _ASCII_WORD.findall(text)
     return "".join(
         char if char.isalnum() or unicodedata.category(char)[0] == "M" else " "
         for char in text

@@ -304,3 +304,16 @@ def test_aliases_show_on_the_partner_page(admin_client):
     page = admin_client.get(reverse("admin:partners_partner_change", args=[partner.pk]))
 
     assert "Old Name Ltd" in page.content.decode()
+
+
+def test_the_list_of_pairs_follows_edits_made_since_it_was_computed():
+    first = PartnerFactory(name="Northwind Telecom")
+    PartnerFactory(name="Northwind Telecom")
+    assert len(partner_duplicates()) == 1
+
+    first.name = "Contoso Networks"
+    first.save()
+    assert partner_duplicates() == []
+
+    PartnerAlias.objects.create(partner=first, name="Northwind Telecom")
+    assert len(partner_duplicates()) == 1
