@@ -42,8 +42,8 @@ ENGAGEMENTS_SHOWN = 5
 
 class PartnerAliasInline(admin.TabularInline):
     model = PartnerAlias
-    fields = ["name", "source", "created_by", "created_at"]
-    readonly_fields = ["created_by", "created_at"]
+    fields = ["name", "source", "created_by", "created_at", "import_batch"]
+    readonly_fields = ["created_by", "created_at", "import_batch"]
     extra = 0
 
 
@@ -116,6 +116,13 @@ class DuplicatesMixin:
         extra_context = extra_context or {}
         extra_context["duplicates_url"] = self._url("duplicates")
         return super().changelist_view(request, extra_context)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is PartnerAlias:
+            for alias_form in formset.forms:
+                if alias_form.instance.pk is None:
+                    alias_form.instance.created_by = request.user
+        super().save_formset(request, form, formset, change)
 
     # The list's action -------------------------------------------------------
 

@@ -938,6 +938,21 @@ class PartnerAlias(models.Model):
         self.normalized = normalize_name(self.name)
         if not self.normalized:
             raise ValidationError({"name": _("An alias needs letters or digits.")})
+        # The constraint's column is not on the form: say it here, by name.
+        if (
+            self.partner_id
+            and PartnerAlias.objects.filter(
+                partner=self.partner_id, normalized=self.normalized
+            )
+            .exclude(pk=self.pk)
+            .exists()
+        ):
+            raise ValidationError(
+                {
+                    "name": _("“%(name)s” is already an alias of this partner.")
+                    % {"name": self.name}
+                }
+            )
 
 
 class DuplicateDismissal(models.Model):

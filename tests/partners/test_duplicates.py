@@ -317,3 +317,37 @@ def test_the_list_of_pairs_follows_edits_made_since_it_was_computed():
 
     PartnerAlias.objects.create(partner=first, name="Northwind Telecom")
     assert len(partner_duplicates()) == 1
+
+
+def alias_form(partner, name: str) -> dict:
+    data = {
+        "name": partner.name,
+        "category": partner.category,
+        "country": partner.country_id,
+        "priority": partner.priority,
+        "is_active": "on",
+        "aliases-TOTAL_FORMS": 1,
+        "aliases-INITIAL_FORMS": 0,
+        "aliases-0-name": name,
+        "aliases-0-source": "manual",
+    }
+    for prefix in ("memberships", "affiliations", "followups"):
+        data |= {f"{prefix}-TOTAL_FORMS": 0, f"{prefix}-INITIAL_FORMS": 0}
+    return data
+
+
+def test_an_alias_typed_on_the_partner_page_records_who_added_it(
+    admin_client, superuser
+):
+    partner = PartnerFactory()
+    url = reverse("admin:partners_partner_change", args=[partner.pk])
+
+    response = admin_client.post(url, alias_form(partner, "Northwind S.A."))
+
+    assert response.status_code == 302
+    alias = partner.aliases.get()
+    assert (alias.normalized, alias.created_by) == ("northwind sa", superuser)
+
+    again = admin_client.post(url, alias_form(partner, "NORTHWIND SA"))
+    assert "is already an alias of this partner" in again.content.decode()
+    assert partner.aliases.count() == 1
