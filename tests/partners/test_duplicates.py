@@ -351,3 +351,17 @@ def test_an_alias_typed_on_the_partner_page_records_who_added_it(
     again = admin_client.post(url, alias_form(partner, "NORTHWIND SA"))
     assert "is already an alias of this partner" in again.content.decode()
     assert partner.aliases.count() == 1
+
+
+def test_find_duplicates_prints_the_pairs_with_their_reasons(capsys):
+    from django.core.management import call_command
+
+    PartnerFactory(name="Northwind Telecom SA")
+    PartnerFactory(name="Northwind Telecom S.A.")
+
+    call_command("find_duplicates", "partners")
+
+    out = capsys.readouterr().out
+    assert "Northwind Telecom SA" in out
+    assert "same normalised name or alias" in out
+    assert "1 possible duplicates." in out

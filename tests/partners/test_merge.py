@@ -305,3 +305,16 @@ def test_the_merge_commands_call_the_services(two_partners, capsys):
 
     call_command("undo_merge", str(log.pk))
     assert Partner.objects.filter(pk=second.pk).exists()
+
+
+def test_the_history_pages_show_the_merge_and_the_undo(two_partners, admin_client):
+    first, second = two_partners["first"], two_partners["second"]
+    log = partner_merge(survivor=first, others=[second], user=two_partners["user"])
+    survivor_page = admin_client.get(f"/admin/partners/partner/{first.pk}/history/")
+    assert f"merge {log.pk}" in survivor_page.content.decode()
+
+    merge_undo(log=log, user=two_partners["user"])
+
+    for partner in (first, second):
+        page = admin_client.get(f"/admin/partners/partner/{partner.pk}/history/")
+        assert f"merge {log.pk} undone" in page.content.decode()
