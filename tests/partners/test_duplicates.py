@@ -364,4 +364,4 @@ def test_find_duplicates_prints_the_pairs_with_their_reasons(capsys):
     out = capsys.readouterr().out
     assert "Northwind Telecom SA" in out
     assert "same normalised name or alias" in out
-    assert "1 possible duplicates." in out
+    assert "Possible duplicate pairs: 1" in out

@@ -22,4 +22,4 @@ class Command(BaseCommand):
                 f"{pair.score:3d}  {pair.low}: {names[pair.low]}  |  "
                 f"{pair.high}: {names[pair.high]}  ({'; '.join(pair.reasons)})"
             )
-        self.stdout.write(f"{len(pairs)} possible duplicates.")
+        self.stdout.write(f"Possible duplicate pairs: {len(pairs)}")
