@@ -60,9 +60,8 @@ class DuplicatesMixin:
     """Possible duplicates, merging and the add form's warning for one model."""
 
     import_export_change_list_template = "admin/partners/duplicates_change_list.html"
-    duplicates_kind: str = ""
 
-    # Subclasses (the partner and contact admins) say which services to call.
+    # The services for partners, else for contacts.
     def find_duplicates(self) -> list[duplicates.Pair]:
         if self.model is Partner:
             return duplicates.partner_duplicates()
