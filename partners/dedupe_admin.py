@@ -423,7 +423,7 @@ class MergeLogAdmin(admin.ModelAdmin):
     def get_urls(self):
         return [
             path(
-                "<int:log_id>/undo/",
+                "<int:object_id>/undo/",
                 self.admin_site.admin_view(self.undo_view),
                 name="partners_mergelog_undo",
             ),
@@ -441,10 +441,10 @@ class MergeLogAdmin(admin.ModelAdmin):
             }
         return super().change_view(request, object_id, form_url, extra_context)
 
-    def undo_view(self, request, log_id: int):
+    def undo_view(self, request, object_id: int):
         if request.method != "POST" or not self.has_undo_permission(request):
             raise PermissionDenied
-        log = MergeLog.objects.filter(pk=log_id).first()
+        log = MergeLog.objects.filter(pk=object_id).first()
         if log is None:
             return HttpResponseRedirect(reverse("admin:partners_mergelog_changelist"))
         try:
