@@ -639,7 +639,7 @@ class PartnerAdmin(
     VersionedAdminMixin,
     HistoryAdmin,
 ):
-    import_resources = ("partners",)
+    importers = ("partners",)
     list_display = [
         "name",
         "short_name",
@@ -1100,7 +1100,7 @@ class ContactAdmin(
     VersionedAdminMixin,
     HistoryAdmin,
 ):
-    import_resources = ("contacts",)
+    importers = ("contacts",)
     list_display = [
         "display_name",
         "current_roles",
@@ -1341,7 +1341,7 @@ class EngagementAdmin(
     VersionedAdminMixin,
     HistoryAdmin,
 ):
-    import_resources = ("engagements",)
+    importers = ("engagements",)
     list_display = [
         "date",
         "kind",

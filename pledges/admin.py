@@ -326,7 +326,7 @@ class ReductionInline(admin.TabularInline):
 
 @admin.register(Pledge)
 class PledgeAdmin(ImportMixin, VersionedAdminMixin, HistoryAdmin):
-    import_resources = ("pledges", "fts")
+    importers = ("pledges", "fts")
     form = PledgeForm
     list_display = [
         "partner",
@@ -905,7 +905,7 @@ class InstallmentAdmin(VersionedAdminMixin, HistoryAdmin):
 
 @admin.register(Payment)
 class PaymentAdmin(ImportMixin, VersionedAdminMixin, HistoryAdmin):
-    import_resources = ("payments",)
+    importers = ("payments",)
     form = PaymentForm
     list_display = [
         "received_on",

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from rapidfuzz import fuzz, process
 
 from crm.imports.engine import (
-    ModelResource,
+    ModelImporter,
     RowError,
     Suggestion,
     cell,
@@ -348,23 +348,23 @@ PARTNER_COLUMNS = {
 }
 
 
-def partner_ref(resource, values: dict, *, required: bool = True):
-    """The partner a row names (pk or new Partner), via the resource's matcher."""
-    name = cell(resource, values, "partner")
-    code = cell(resource, values, "partner_code")
-    country = cell(resource, values, "country")
-    partner_id = cell(resource, values, "partner_id")
+def partner_ref(importer, values: dict, *, required: bool = True):
+    """The partner a row names (pk or new Partner), via the importer's matcher."""
+    name = cell(importer, values, "partner")
+    code = cell(importer, values, "partner_code")
+    country = cell(importer, values, "country")
+    partner_id = cell(importer, values, "partner_id")
     if not any((name, code, country, partner_id)):
         if not required:
             return None
         raise RowError(_("no partner given (donor, partner code or country)."))
-    return resource.matcher.resolve(
+    return importer.matcher.resolve(
         name=str(name) if name is not None else None,
         code=str(code) if code is not None else None,
         country=str(country) if country is not None else None,
         partner_id=partner_id,
-        create=resource.options.create_partners,
-        batch=resource.batch if resource.batch and resource.batch.pk else None,
+        create=importer.options.create_partners,
+        batch=importer.batch if importer.batch and importer.batch.pk else None,
     )
 
 
@@ -376,11 +376,11 @@ def set_partner(obj, attribute: str, ref) -> None:
 
 
 @register
-class PartnerResource(ModelResource):
+class PartnerImporter(ModelImporter):
     name = "partners"
     label = _("Partners")
     model = Partner
-    fields: ClassVar = {
+    headers: ClassVar = {
         **PARTNER_COLUMNS,
         # "id" and "name": the Partners list's Export writes them.
         "partner": (*PARTNER_COLUMNS["partner"], "name"),
@@ -533,13 +533,13 @@ def _lookup(table: dict[str, str], what: str):
 
 
 @register
-class ContactResource(ModelResource):
+class ContactImporter(ModelImporter):
     """Contacts keyed on e-mail (else on the name), with their affiliation."""
 
     name = "contacts"
     label = _("Contacts")
     model = Contact
-    fields: ClassVar = {
+    headers: ClassVar = {
         "title": ("title", "titre", "salutation", "civilite"),
         "first_name": ("first name", "prénom", "prenom", "given name"),
         "last_name": ("last name", "nom", "surname", "family name", "nom de famille"),
@@ -705,13 +705,13 @@ ENGAGEMENT_KIND = choice_lookup(
 
 
 @register
-class EngagementResource(ModelResource):
+class EngagementImporter(ModelImporter):
     """Contact-log entries keyed on date, subject and partners."""
 
     name = "engagements"
     label = _("Engagements")
     model = Engagement
-    fields: ClassVar = {
+    headers: ClassVar = {
         "date": ("date", "date de la reunion", "meeting date", "date of contact"),
         "kind": ("kind", "type", "genre", "nature"),
         "subject": ("subject", "objet", "sujet", "title", "titre", "topic"),

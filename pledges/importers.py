@@ -23,7 +23,7 @@ from crm.imports.engine import (
     NEW,
     UNCHANGED,
     UPDATE,
-    ModelResource,
+    ModelImporter,
     RowError,
     cell,
     chunks,
@@ -37,14 +37,14 @@ from crm.lib.currencies import currencies
 from crm.lib.money import CHF, MissingExchangeRate, RateTable, quantize
 from crm.lib.names import normalize_name
 from crm.lib.parse import ParseError, clean_name, parse_amount, parse_date
-from partners.models import Partner
-from partners.resources import (
+from partners.importers import (
     PARTNER_COLUMNS,
     PartnerMatcher,
     _lookup,
     choice_lookup,
     partner_ref,
 )
+from partners.models import Partner
 from pledges import services
 from pledges.models import (
     CENT,
@@ -158,11 +158,11 @@ class MoneyRowsMixin:
 
 
 @register
-class PledgeResource(MoneyRowsMixin, ModelResource):
+class PledgeImporter(MoneyRowsMixin, ModelImporter):
     name = "pledges"
     label = _("Pledges")
     model = Pledge
-    fields: ClassVar = {
+    headers: ClassVar = {
         "external_id": (
             "external id",
             "reference",
@@ -403,7 +403,7 @@ ORIGINAL_FLOW_COLUMNS = (
 
 
 @register
-class FtsResource(PledgeResource):
+class FtsImporter(PledgeImporter):
     """OCHA Financial Tracking Service flow exports.
 
     pledge -> stage pledged, commitment -> agreement signed, paid -> a payment
@@ -425,7 +425,7 @@ class FtsResource(PledgeResource):
     source = "fts"
     fast_insert = False  # the payments need the new pledges' keys
     allow_negative = True  # corrections; a pledge's amount is checked positive
-    fields: ClassVar = {
+    headers: ClassVar = {
         "external_id": ("id", "flow id", "flowid"),
         "partner": ("srcOrganization", "source organization"),
         "pledged_on": ("date",),
@@ -1117,14 +1117,14 @@ class _Paid:
 
 
 @register
-class PaymentResource(MoneyRowsMixin, ModelResource):
+class PaymentImporter(MoneyRowsMixin, ModelImporter):
     """Payments, each recorded through ``pledge_record_payment``."""
 
     name = "payments"
     label = _("Payments")
     model = Payment
     allow_negative = True  # refunds
-    fields: ClassVar = {
+    headers: ClassVar = {
         "pledge": (
             "pledge",
             "pledge reference",

@@ -6,18 +6,18 @@ from typing import ClassVar
 
 from django.utils.translation import gettext as _
 
-from crm.imports.engine import ModelResource, cell, column_error, parsed
+from crm.imports.engine import ModelImporter, cell, column_error, parsed
 from crm.imports.registry import register
 from crm.lib.parse import parse_amount, parse_date
 from crm.models import ExchangeRate
 
 
 @register
-class ExchangeRateResource(ModelResource):
+class ExchangeRateImporter(ModelImporter):
     name = "exchange_rates"
     label = _("Exchange rates")
     model = ExchangeRate
-    fields: ClassVar = {
+    headers: ClassVar = {
         "currency": ("currency", "devise", "currency code", "code", "monnaie"),
         "effective_date": (
             "effective date",
