@@ -31,7 +31,7 @@ from crm.lib.money import (
     quantize,
     to_chf,
 )
-from crm.models import import_batch_field
+from crm.models import LoadedValuesMixin, import_batch_field
 from partners.models import Event, Partner
 from pledges.managers import (
     InstallmentQuerySet,
@@ -150,7 +150,7 @@ class Target(models.Model):
         return f"{self.year} – {lever}"
 
 
-class Pledge(models.Model):
+class Pledge(LoadedValuesMixin, models.Model):
     class Stage(models.TextChoices):
         PROSPECT = "prospect", _("Prospect")
         CULTIVATION = "cultivation", _("Cultivation")
@@ -319,6 +319,9 @@ class Pledge(models.Model):
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     import_batch = import_batch_field()
 
+    # What clean() and the services compare with (see LoadedValuesMixin).
+    loaded_fields = ("stage", "currency", "pledged_on", "amount")
+
     objects = PledgeQuerySet.as_manager()
 
     history = HistoricalRecords()
@@ -346,26 +349,9 @@ class Pledge(models.Model):
         self.apply_stage_probability()
         self.convert_amount()
         super().save(*args, **kwargs)
-        self._remember_loaded()
 
     def get_absolute_url(self) -> str:
         return reverse("admin:pledges_pledge_change", args=[self.pk])
-
-    @classmethod
-    def from_db(cls, db, field_names, values, **kwargs):
-        instance = super().from_db(db, field_names, values, **kwargs)
-        instance._remember_loaded()
-        return instance
-
-    def _remember_loaded(self) -> None:
-        self._loaded = {
-            name: self.__dict__.get(name)
-            for name in ("stage", "currency", "pledged_on", "amount")
-        }
-
-    def loaded(self, name: str):
-        """The value ``name`` had when read from the database (None if new)."""
-        return getattr(self, "_loaded", {}).get(name)
 
     @property
     def iati_earmarking_category(self) -> str:
@@ -637,7 +623,7 @@ class Installment(models.Model):
             )
 
 
-class Payment(models.Model):
+class Payment(LoadedValuesMixin, models.Model):
     """Money received on a pledge; a refund is a negative payment."""
 
     pledge = models.ForeignKey(
@@ -685,6 +671,8 @@ class Payment(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     import_batch = import_batch_field()
 
+    loaded_fields = ("pledge_id", "amount", "currency", "received_on")
+
     objects = PaymentQuerySet.as_manager()
 
     history = HistoricalRecords()
@@ -712,22 +700,6 @@ class Payment(models.Model):
             self.currency = self.pledge.currency
         self.convert_amount()
         super().save(*args, **kwargs)
-        self._remember_loaded()
-
-    @classmethod
-    def from_db(cls, db, field_names, values, **kwargs):
-        instance = super().from_db(db, field_names, values, **kwargs)
-        instance._remember_loaded()
-        return instance
-
-    def _remember_loaded(self) -> None:
-        self._loaded = {
-            name: self.__dict__.get(name)
-            for name in ("pledge_id", "amount", "currency", "received_on")
-        }
-
-    def loaded(self, name: str):
-        return getattr(self, "_loaded", {}).get(name)
 
     @property
     def is_refund(self) -> bool:
