@@ -537,20 +537,23 @@ class Pledge(LoadedValuesMixin, models.Model):
         if self.amount is None:
             return
         if not getattr(self, "_installments_checked_by_formset", False):
-            scheduled = self.installments_total()
-            if scheduled > self.amount:
-                add(
-                    "amount",
-                    _(
-                        "The installments add up to %(currency)s %(scheduled)s, "
-                        "more than the amount of %(currency)s %(amount)s."
-                    )
-                    % {
-                        "currency": self.currency,
-                        "scheduled": scheduled,
-                        "amount": self.amount,
-                    },
-                )
+            message = self.schedule_error(self.installments_total())
+            if message:
+                add("amount", message)
+
+    def schedule_error(self, scheduled: Decimal, amount: Decimal | None = None) -> str:
+        """Why installments adding up to ``scheduled`` do not fit, or "".
+
+        ``amount`` is the pledged amount to fit them in, the current one if
+        not given (a reduction checks the amount it leaves).
+        """
+        amount = self.amount if amount is None else amount
+        if scheduled <= amount:
+            return ""
+        return _(
+            "The installments add up to %(currency)s %(scheduled)s, "
+            "more than the amount of %(currency)s %(amount)s."
+        ) % {"currency": self.currency, "scheduled": scheduled, "amount": amount}
 
 
 class Installment(models.Model):

@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
@@ -19,6 +20,7 @@ from crm.imports.engine import (
 )
 from crm.lib.money import CHF, MissingExchangeRate, quantize
 from partners.models import Partner
+from pledges import services
 from pledges.models import (
     ZERO,
     Payment,
@@ -155,7 +157,7 @@ class FtsCorrections:
             cell(self, values, "original_flow") if not chosen else raw
         )
         figures = original.figures
-        if figures.stage not in Pledge.PAYABLE_STAGES:
+        if figures.stage not in Pledge.Stage.PAYABLE:
             raise column_error(
                 self,
                 correction.error_field,
@@ -195,6 +197,8 @@ class FtsCorrections:
         return NEW, correction, why
 
     def plan_reduction(self, correction: _Correction, raw: object) -> str:
+        """Plan a reduction by the rules of ``pledge_reduce``, on the pledge as
+        the rows before leave it (``pledge_reduction_check``)."""
         original, amount = correction.original, correction.amount
         figures = original.figures
         if correction.currency != figures.currency:
@@ -208,81 +212,74 @@ class FtsCorrections:
                 )
                 % {"flow": original.flow, "pledge_currency": figures.currency},
             )
-        if amount > figures.amount:
-            raise column_error(
-                self,
-                self._amount_field,
-                raw,
-                _(
-                    "a reduction of %(currency)s %(amount)s is more than the "
-                    "%(currency)s %(pledged)s pledged on flow %(flow)s."
-                )
-                % {
-                    "currency": figures.currency,
-                    "amount": amount,
-                    "pledged": figures.amount,
-                    "flow": original.flow,
-                },
+        scheduled = ZERO
+        if isinstance(original.pledge, int):
+            scheduled = self.scheduled.get(original.pledge, ZERO)
+        try:
+            withdraws = services.pledge_reduction_check(
+                pledge=figures,
+                by=amount,
+                received=original.received,
+                scheduled=scheduled,
             )
-        if amount == figures.amount:
-            if original.received:
-                raise column_error(
-                    self,
-                    self._amount_field,
-                    raw,
-                    _(
-                        "this cancels the pledge of flow %(flow)s, but "
-                        "%(currency)s %(received)s was received on it: import "
-                        "the refund first."
-                    )
-                    % {
-                        "flow": original.flow,
-                        "currency": figures.currency,
-                        "received": original.received,
-                    },
-                )
-            if figures.stage not in Pledge.COMMITTED_STAGES:
-                raise column_error(
-                    self,
-                    self._amount_field,
-                    raw,
-                    _("this cancels the pledge of flow %(flow)s, which is %(stage)s.")
-                    % {
-                        "flow": original.flow,
-                        "stage": figures.get_stage_display().lower(),
-                    },
-                )
+        except ValidationError as error:
+            message = self.reduction_refusal(error, correction, scheduled)
+            raise column_error(self, self._amount_field, raw, message) from error
+        if withdraws:
             figures.stage = Pledge.Stage.WITHDRAWN
             correction.reason = _("Withdrawn in OCHA FTS on %(date)s.") % {
                 "date": correction.on.isoformat()
             }
             return _("withdraws the pledge of flow %(flow)s") % {"flow": original.flow}
-        left = figures.amount - amount
-        if isinstance(original.pledge, int):
-            scheduled = self.scheduled.get(original.pledge, ZERO)
-            if scheduled > left:
-                raise column_error(
-                    self,
-                    self._amount_field,
-                    raw,
-                    _(
-                        "the installments of the pledge of flow %(flow)s add up "
-                        "to %(currency)s %(scheduled)s, more than the %(currency)s "
-                        "%(amount)s left: change them first."
-                    )
-                    % {
-                        "flow": original.flow,
-                        "currency": figures.currency,
-                        "scheduled": scheduled,
-                        "amount": left,
-                    },
-                )
-        figures.amount = left
+        figures.amount -= amount
         original.restage()
         correction.reason = _("Reduced in OCHA FTS on %(date)s.") % {
             "date": correction.on.isoformat()
         }
         return _("reduces the pledge of flow %(flow)s") % {"flow": original.flow}
+
+    def reduction_refusal(
+        self, error: ValidationError, correction: _Correction, scheduled: Decimal
+    ) -> str:
+        """What ``pledge_reduction_check`` refused, said of the flow corrected."""
+        original, amount = correction.original, correction.amount
+        figures = original.figures
+        if error.code == "amount":
+            return _(
+                "a reduction of %(currency)s %(amount)s is more than the "
+                "%(currency)s %(pledged)s pledged on flow %(flow)s."
+            ) % {
+                "currency": figures.currency,
+                "amount": amount,
+                "pledged": figures.amount,
+                "flow": original.flow,
+            }
+        if error.code == "received":
+            return _(
+                "this cancels the pledge of flow %(flow)s, but "
+                "%(currency)s %(received)s was received on it: import "
+                "the refund first."
+            ) % {
+                "flow": original.flow,
+                "currency": figures.currency,
+                "received": original.received,
+            }
+        if error.code == "not_open":
+            return _(
+                "this cancels the pledge of flow %(flow)s, which is %(stage)s."
+            ) % {"flow": original.flow, "stage": figures.get_stage_display().lower()}
+        if error.code == "installments":
+            return _(
+                "the installments of the pledge of flow %(flow)s add up "
+                "to %(currency)s %(scheduled)s, more than the %(currency)s "
+                "%(amount)s left: change them first."
+            ) % {
+                "flow": original.flow,
+                "currency": figures.currency,
+                "scheduled": scheduled,
+                "amount": figures.amount - amount,
+            }
+        return error.messages[0]
 
     def find_original(
         self, values: dict, data: dict, *, amount: Decimal, refund: bool, raw: object
@@ -330,7 +327,7 @@ class FtsCorrections:
             and original.figures.currency == currency
             and original.on is not None
             and original.on <= on
-            and original.figures.stage in Pledge.PAYABLE_STAGES
+            and original.figures.stage in Pledge.Stage.PAYABLE
             and (original.received if refund else original.figures.amount) >= amount
         ]
         if not fitting:
