@@ -20,6 +20,7 @@ from crm.imports.registry import get_importer
 from crm.imports.services import WorkerRunning, batch_stop_waiting
 from crm.lib.names import normalize_name
 from crm.models import Country, CountryAlias, ExchangeRate, ExportLog, ImportBatch
+from crm.resources import ExchangeRateResource
 
 ADMIN_CSS = {"all": ["crm/admin.css"]}
 
@@ -204,6 +205,7 @@ class CountryAliasAdmin(admin.ModelAdmin):
 @admin.register(ExchangeRate)
 class ExchangeRateAdmin(ImportMixin, admin.ModelAdmin):
     importers = ("exchange_rates",)
+    resource_classes = [ExchangeRateResource]
     list_display = [
         "currency",
         "effective_date",

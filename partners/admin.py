@@ -64,6 +64,7 @@ from partners.models import (
     Tag,
     UnitValue,
 )
+from partners.resources import ContactResource, EngagementResource, PartnerResource
 
 # The fieldset of who-created-when fields, shown on existing records only.
 RECORD = _("Record")
@@ -640,6 +641,7 @@ class PartnerAdmin(
     HistoryAdmin,
 ):
     importers = ("partners",)
+    resource_classes = [PartnerResource]
     list_display = [
         "name",
         "short_name",
@@ -1101,6 +1103,7 @@ class ContactAdmin(
     HistoryAdmin,
 ):
     importers = ("contacts",)
+    resource_classes = [ContactResource]
     list_display = [
         "display_name",
         "current_roles",
@@ -1342,6 +1345,7 @@ class EngagementAdmin(
     HistoryAdmin,
 ):
     importers = ("engagements",)
+    resource_classes = [EngagementResource]
     list_display = [
         "date",
         "kind",
