@@ -427,6 +427,13 @@ class Pledge(LoadedValuesMixin, models.Model):
             return self.amount
         return self.amount + total(self.reductions.filter(withdraws=False), "amount")
 
+    @staticmethod
+    def refund_fits(refund: Decimal, received: Decimal) -> bool:
+        """Whether a refund (above zero, in the pledge's currency) takes back
+        no more than the ``received`` so far: the limit ``Payment.clean``
+        enforces and an FTS import plans with."""
+        return refund <= received
+
     def stage_for_received(self, received: Decimal) -> str:
         """The stage the payments call for.
 
@@ -777,7 +784,7 @@ class Payment(LoadedValuesMixin, models.Model):
             others = total(
                 pledge.payments.exclude(pk=self.pk), "amount_in_pledge_currency"
             )
-            if others + self.amount_in_pledge_currency < 0:
+            if not Pledge.refund_fits(-self.amount_in_pledge_currency, others):
                 raise ValidationError(
                     {
                         "amount": _(

@@ -170,7 +170,7 @@ class FtsCorrections:
             )
         if refund:
             taken = self.in_pledge_currency(figures.currency, amount, currency, on)
-            if taken > original.received:
+            if not Pledge.refund_fits(taken, original.received):
                 raise column_error(
                     self,
                     self._amount_field,
