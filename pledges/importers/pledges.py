@@ -121,6 +121,7 @@ class PledgeImporter(MoneyRowsMixin, ModelImporter):
     )
     derived = ("amount_chf", "chf_rate", "rate_date", "probability")
     clean_exclude = ("partner", "lever", "event", "owner")
+    fast_insert = True
     source = ""
 
     def prepare(self, rows) -> None:
