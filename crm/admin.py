@@ -16,10 +16,11 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.health import worker_state
 from crm.imports.admin import ImportMixin
-from crm.imports.registry import get_resource
+from crm.imports.registry import get_importer
 from crm.imports.services import WorkerRunning, batch_stop_waiting
 from crm.lib.names import normalize_name
 from crm.models import Country, CountryAlias, ExchangeRate, ExportLog, ImportBatch
+from crm.resources import ExchangeRateResource
 
 ADMIN_CSS = {"all": ["crm/admin.css"]}
 
@@ -203,7 +204,8 @@ class CountryAliasAdmin(admin.ModelAdmin):
 
 @admin.register(ExchangeRate)
 class ExchangeRateAdmin(ImportMixin, admin.ModelAdmin):
-    import_resources = ("exchange_rates",)
+    importers = ("exchange_rates",)
+    resource_classes = [ExchangeRateResource]
     list_display = [
         "currency",
         "effective_date",
@@ -340,7 +342,7 @@ class ImportBatchAdmin(admin.ModelAdmin):
         if not (mine and waiting):
             return ""
         try:
-            opts = get_resource(batch.resource).model._meta
+            opts = get_importer(batch.resource).model._meta
             return reverse(
                 f"admin:{opts.app_label}_{opts.model_name}_import_preview",
                 args=[batch.pk],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import ClassVar
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
@@ -13,6 +14,35 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.lib.currencies import validate_currency
 from crm.lib.names import normalize_name
+
+
+class LoadedValuesMixin:
+    """Remembers what ``loaded_fields`` held when last read or saved.
+
+    ``clean()`` and the services compare a field's new value with
+    ``loaded(name)`` to tell what a change moves (a payment moved to another
+    pledge, a stage reached for the first time). Code that saves in bulk,
+    without ``save()``, calls ``remember_loaded()`` afterwards.
+    """
+
+    loaded_fields: ClassVar[tuple[str, ...]] = ()
+
+    def save(self, *args, **kwargs) -> None:
+        super().save(*args, **kwargs)
+        self.remember_loaded()
+
+    @classmethod
+    def from_db(cls, db, field_names, values, **kwargs):
+        instance = super().from_db(db, field_names, values, **kwargs)
+        instance.remember_loaded()
+        return instance
+
+    def remember_loaded(self) -> None:
+        self._loaded = {name: self.__dict__.get(name) for name in self.loaded_fields}
+
+    def loaded(self, name: str):
+        """The value ``name`` had when read from the database (None if new)."""
+        return getattr(self, "_loaded", {}).get(name)
 
 
 def import_batch_field() -> models.ForeignKey:

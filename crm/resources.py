@@ -1,69 +1,18 @@
-"""Importable exchange rates (UN operational rates: units per 1 USD)."""
+"""What the Exchange rates list's *Export* writes (django-import-export).
+
+Its columns are the ones the exchange-rate importer (``crm/importers.py``)
+reads, so an exported file imports back as "already up to date".
+"""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from import_export import resources
 
-from django.utils.translation import gettext as _
-
-from crm.imports.engine import ModelResource, cell, column_error, parsed
-from crm.imports.registry import register
-from crm.lib.parse import parse_amount, parse_date
 from crm.models import ExchangeRate
 
 
-@register
-class ExchangeRateResource(ModelResource):
-    name = "exchange_rates"
-    label = _("Exchange rates")
-    model = ExchangeRate
-    fields: ClassVar = {
-        "currency": ("currency", "devise", "currency code", "code", "monnaie"),
-        "effective_date": (
-            "effective date",
-            "effective",
-            "date",
-            "date d effet",
-            "valid from",
-            "from",
-        ),
-        "units_per_usd": (
-            "units per usd",
-            "rate",
-            "taux",
-            "rate per usd",
-            "un operational rate",
-            "taux operationnel",
-            "exchange rate",
-        ),
-        "source": ("source",),
-    }
-    required = ("currency", "effective_date", "units_per_usd")
-    compare = ("currency", "effective_date", "units_per_usd", "source")
-
-    def key_of(self, data: dict) -> object:
-        return (data["currency"], data["effective_date"])
-
-    def values(self, values: dict, line: int) -> dict:
-        currency = str(cell(self, values, "currency") or "").strip().upper()
-        day = parsed(
-            self, values, "effective_date", parse_date, dayfirst=self.options.dayfirst
-        )
-        if day is None:
-            raise column_error(self, "effective_date", "", _("no date."))
-        rate = parsed(self, values, "units_per_usd", parse_amount, allow_negative=False)
-        if rate is None or rate.amount <= 0:
-            raise column_error(
-                self,
-                "units_per_usd",
-                cell(self, values, "units_per_usd"),
-                _("a rate must be above zero."),
-            )
-        data = {
-            "currency": currency,
-            "effective_date": day,
-            "units_per_usd": rate.amount,
-        }
-        if self.has("source"):
-            data["source"] = str(cell(self, values, "source") or "")
-        return data
+class ExchangeRateResource(resources.ModelResource):
+    class Meta:
+        model = ExchangeRate
+        fields = ("currency", "effective_date", "units_per_usd", "source")
+        export_order = fields

@@ -66,6 +66,7 @@ from partners.models import (
     Tag,
     UnitValue,
 )
+from partners.resources import ContactResource, EngagementResource, PartnerResource
 
 # The fieldset of who-created-when fields, shown on existing records only.
 RECORD = _("Record")
@@ -646,7 +647,8 @@ class PartnerAdmin(
     VersionedAdminMixin,
     HistoryAdmin,
 ):
-    import_resources = ("partners",)
+    importers = ("partners",)
+    resource_classes = [PartnerResource]
     list_display = [
         "name",
         "short_name",
@@ -1114,7 +1116,8 @@ class ContactAdmin(
     VersionedAdminMixin,
     HistoryAdmin,
 ):
-    import_resources = ("contacts",)
+    importers = ("contacts",)
+    resource_classes = [ContactResource]
     list_display = [
         "display_name",
         "current_roles",
@@ -1355,7 +1358,8 @@ class EngagementAdmin(
     VersionedAdminMixin,
     HistoryAdmin,
 ):
-    import_resources = ("engagements",)
+    importers = ("engagements",)
+    resource_classes = [EngagementResource]
     list_display = [
         "date",
         "kind",

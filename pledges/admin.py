@@ -52,6 +52,7 @@ from pledges.models import (
     PledgeReduction,
     Target,
 )
+from pledges.resources import PaymentResource, PledgeResource
 
 PLEDGES_CSS = {"all": [*ADMIN_CSS["all"], "pledges/admin.css"]}
 HUNDRED = Decimal(100)
@@ -326,7 +327,8 @@ class ReductionInline(admin.TabularInline):
 
 @admin.register(Pledge)
 class PledgeAdmin(ImportMixin, VersionedAdminMixin, HistoryAdmin):
-    import_resources = ("pledges", "fts")
+    importers = ("pledges", "fts")
+    resource_classes = [PledgeResource]
     form = PledgeForm
     list_display = [
         "partner",
@@ -905,7 +907,8 @@ class InstallmentAdmin(VersionedAdminMixin, HistoryAdmin):
 
 @admin.register(Payment)
 class PaymentAdmin(ImportMixin, VersionedAdminMixin, HistoryAdmin):
-    import_resources = ("payments",)
+    importers = ("payments",)
+    resource_classes = [PaymentResource]
     form = PaymentForm
     list_display = [
         "received_on",

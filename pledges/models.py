@@ -31,7 +31,7 @@ from crm.lib.money import (
     quantize,
     to_chf,
 )
-from crm.models import import_batch_field
+from crm.models import LoadedValuesMixin, import_batch_field
 from partners.models import Event, Partner
 from pledges.managers import (
     InstallmentQuerySet,
@@ -150,7 +150,7 @@ class Target(models.Model):
         return f"{self.year} – {lever}"
 
 
-class Pledge(models.Model):
+class Pledge(LoadedValuesMixin, models.Model):
     class Stage(models.TextChoices):
         PROSPECT = "prospect", _("Prospect")
         CULTIVATION = "cultivation", _("Cultivation")
@@ -319,6 +319,9 @@ class Pledge(models.Model):
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     import_batch = import_batch_field()
 
+    # What clean() and the services compare with (see LoadedValuesMixin).
+    loaded_fields = ("stage", "currency", "pledged_on", "amount")
+
     objects = PledgeQuerySet.as_manager()
 
     history = HistoricalRecords()
@@ -346,26 +349,9 @@ class Pledge(models.Model):
         self.apply_stage_probability()
         self.convert_amount()
         super().save(*args, **kwargs)
-        self._remember_loaded()
 
     def get_absolute_url(self) -> str:
         return reverse("admin:pledges_pledge_change", args=[self.pk])
-
-    @classmethod
-    def from_db(cls, db, field_names, values, **kwargs):
-        instance = super().from_db(db, field_names, values, **kwargs)
-        instance._remember_loaded()
-        return instance
-
-    def _remember_loaded(self) -> None:
-        self._loaded = {
-            name: self.__dict__.get(name)
-            for name in ("stage", "currency", "pledged_on", "amount")
-        }
-
-    def loaded(self, name: str):
-        """The value ``name`` had when read from the database (None if new)."""
-        return getattr(self, "_loaded", {}).get(name)
 
     @property
     def iati_earmarking_category(self) -> str:
@@ -440,6 +426,13 @@ class Pledge(models.Model):
         if self.pk is None:
             return self.amount
         return self.amount + total(self.reductions.filter(withdraws=False), "amount")
+
+    @staticmethod
+    def refund_fits(refund: Decimal, received: Decimal) -> bool:
+        """Whether a refund (above zero, in the pledge's currency) takes back
+        no more than the ``received`` so far: the limit ``Payment.clean``
+        enforces and an FTS import plans with."""
+        return refund <= received
 
     def stage_for_received(self, received: Decimal) -> str:
         """The stage the payments call for.
@@ -551,20 +544,23 @@ class Pledge(models.Model):
         if self.amount is None:
             return
         if not getattr(self, "_installments_checked_by_formset", False):
-            scheduled = self.installments_total()
-            if scheduled > self.amount:
-                add(
-                    "amount",
-                    _(
-                        "The installments add up to %(currency)s %(scheduled)s, "
-                        "more than the amount of %(currency)s %(amount)s."
-                    )
-                    % {
-                        "currency": self.currency,
-                        "scheduled": scheduled,
-                        "amount": self.amount,
-                    },
-                )
+            message = self.schedule_error(self.installments_total())
+            if message:
+                add("amount", message)
+
+    def schedule_error(self, scheduled: Decimal, amount: Decimal | None = None) -> str:
+        """Why installments adding up to ``scheduled`` do not fit, or "".
+
+        ``amount`` is the pledged amount to fit them in, the current one if
+        not given (a reduction checks the amount it leaves).
+        """
+        amount = self.amount if amount is None else amount
+        if scheduled <= amount:
+            return ""
+        return _(
+            "The installments add up to %(currency)s %(scheduled)s, "
+            "more than the amount of %(currency)s %(amount)s."
+        ) % {"currency": self.currency, "scheduled": scheduled, "amount": amount}
 
 
 class Installment(models.Model):
@@ -637,7 +633,7 @@ class Installment(models.Model):
             )
 
 
-class Payment(models.Model):
+class Payment(LoadedValuesMixin, models.Model):
     """Money received on a pledge; a refund is a negative payment."""
 
     pledge = models.ForeignKey(
@@ -685,6 +681,8 @@ class Payment(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     import_batch = import_batch_field()
 
+    loaded_fields = ("pledge_id", "amount", "currency", "received_on")
+
     objects = PaymentQuerySet.as_manager()
 
     history = HistoricalRecords()
@@ -712,22 +710,6 @@ class Payment(models.Model):
             self.currency = self.pledge.currency
         self.convert_amount()
         super().save(*args, **kwargs)
-        self._remember_loaded()
-
-    @classmethod
-    def from_db(cls, db, field_names, values, **kwargs):
-        instance = super().from_db(db, field_names, values, **kwargs)
-        instance._remember_loaded()
-        return instance
-
-    def _remember_loaded(self) -> None:
-        self._loaded = {
-            name: self.__dict__.get(name)
-            for name in ("pledge_id", "amount", "currency", "received_on")
-        }
-
-    def loaded(self, name: str):
-        return getattr(self, "_loaded", {}).get(name)
 
     @property
     def is_refund(self) -> bool:
@@ -802,7 +784,7 @@ class Payment(models.Model):
             others = total(
                 pledge.payments.exclude(pk=self.pk), "amount_in_pledge_currency"
             )
-            if others + self.amount_in_pledge_currency < 0:
+            if not Pledge.refund_fits(-self.amount_in_pledge_currency, others):
                 raise ValidationError(
                     {
                         "amount": _(

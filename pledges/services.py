@@ -209,15 +209,20 @@ def payment_delete(*, payment: Payment) -> None:
     pledge_update_stage(pledge=pledge)
 
 
-def _close(*, pledge: Pledge, stage: str, reason: str, on: dt.date | None) -> Pledge:
+def _check_open(pledge: Pledge) -> None:
     if pledge.stage not in Pledge.Stage.OPEN:
         raise ValidationError(
             _(
                 "%(pledge)s is %(stage)s; only open pledges can be declined or "
                 "withdrawn."
             )
-            % {"pledge": pledge, "stage": pledge.get_stage_display().lower()}
+            % {"pledge": pledge, "stage": pledge.get_stage_display().lower()},
+            code="not_open",
         )
+
+
+def _close(*, pledge: Pledge, stage: str, reason: str, on: dt.date | None) -> Pledge:
+    _check_open(pledge)
     if not (reason or "").strip():
         raise ValidationError(
             {"closed_reason": _("Say why %(pledge)s is closed.") % {"pledge": pledge}}
@@ -234,6 +239,57 @@ def _close(*, pledge: Pledge, stage: str, reason: str, on: dt.date | None) -> Pl
 def pledge_decline(*, pledge: Pledge, reason: str, on: dt.date | None = None) -> Pledge:
     """The partner said no. Payments already recorded stay; none can follow."""
     return _close(pledge=pledge, stage=Pledge.Stage.DECLINED, reason=reason, on=on)
+
+
+def pledge_reduction_check(
+    *, pledge: Pledge, by: Decimal, received: Decimal, scheduled: Decimal
+) -> bool:
+    """Refuse a reduction the rules forbid; say whether it withdraws the pledge.
+
+    The rules of ``pledge_reduce``, for a pledge as it stands or as an import
+    plans it (an unsaved pledge with its stage, amount and currency):
+    ``received`` is what was received on it in its currency, ``scheduled``
+    what its installments add up to. Each refusal is a ``ValidationError``
+    whose code says which rule refused: ``stage`` (not pledged, signed or
+    fulfilled), ``amount`` (not above zero, or more than pledged),
+    ``received`` (withdrawn with money received), ``not_open`` (withdrawn when
+    no longer open) or ``installments`` (more scheduled than is left).
+    """
+    if pledge.stage not in Pledge.Stage.PAYABLE:
+        raise ValidationError(
+            _("%(pledge)s is %(stage)s: its amount cannot be reduced.")
+            % {"pledge": pledge, "stage": pledge.get_stage_display().lower()},
+            code="stage",
+        )
+    if by <= 0 or by > pledge.amount:
+        raise ValidationError(
+            _(
+                "A reduction of %(currency)s %(by)s does not fit the "
+                "%(currency)s %(amount)s pledged."
+            )
+            % {"currency": pledge.currency, "by": by, "amount": pledge.amount},
+            code="amount",
+        )
+    if by == pledge.amount:
+        if received:
+            raise ValidationError(
+                _(
+                    "%(pledge)s cannot be withdrawn: %(currency)s %(received)s was "
+                    "received on it; record the refund first."
+                )
+                % {
+                    "pledge": pledge,
+                    "currency": pledge.currency,
+                    "received": received,
+                },
+                code="received",
+            )
+        _check_open(pledge)
+        return True
+    message = pledge.schedule_error(scheduled, pledge.amount - by)
+    if message:
+        raise ValidationError(message, code="installments")
+    return False
 
 
 @transaction.atomic
@@ -257,21 +313,12 @@ def pledge_reduce(
     cover makes the pledge fulfilled.
     """
     _locked(pledge)
-    if pledge.stage not in Pledge.Stage.PAYABLE:
-        raise ValidationError(
-            _("%(pledge)s is %(stage)s: its amount cannot be reduced.")
-            % {"pledge": pledge, "stage": pledge.get_stage_display().lower()}
-        )
-    if by <= 0 or by > pledge.amount:
-        raise ValidationError(
-            {
-                "amount": _(
-                    "A reduction of %(currency)s %(by)s does not fit the "
-                    "%(currency)s %(amount)s pledged."
-                )
-                % {"currency": pledge.currency, "by": by, "amount": pledge.amount}
-            }
-        )
+    withdraws = pledge_reduction_check(
+        pledge=pledge,
+        by=by,
+        received=pledge.received_total() if by == pledge.amount else ZERO,
+        scheduled=pledge.installments_total(),
+    )
     if not (reason or "").strip():
         raise ValidationError(
             {"reason": _("Say why %(pledge)s is reduced.") % {"pledge": pledge}}
@@ -280,27 +327,14 @@ def pledge_reduce(
         pledge=pledge,
         reduced_on=on,
         amount=by,
-        withdraws=by == pledge.amount,
+        withdraws=withdraws,
         reason=reason.strip(),
         external_source=external_source,
         external_id=external_id,
         import_batch=import_batch,
     )
     reduction.full_clean()
-    if reduction.withdraws:
-        received = pledge.received_total()
-        if received:
-            raise ValidationError(
-                _(
-                    "%(pledge)s cannot be withdrawn: %(currency)s %(received)s was "
-                    "received on it; record the refund first."
-                )
-                % {
-                    "pledge": pledge,
-                    "currency": pledge.currency,
-                    "received": received,
-                }
-            )
+    if withdraws:
         _close(
             pledge=pledge,
             stage=Pledge.Stage.WITHDRAWN,

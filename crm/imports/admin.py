@@ -24,7 +24,7 @@ from import_export.admin import ExportMixin
 from crm.exports import EXPORT_FORMATS
 from crm.imports import services
 from crm.imports.engine import ImportOptions, Preview
-from crm.imports.registry import get_resource
+from crm.imports.registry import get_importer
 from crm.imports.services import (
     BatchBusy,
     batch_create,
@@ -81,14 +81,14 @@ class ImportUploadForm(ImportOptionsForm):
 
     field_order = ["file", "resource"]
 
-    def __init__(self, *args, resources=(), **kwargs) -> None:
+    def __init__(self, *args, importers=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["resource"].choices = [
-            (name, get_resource(name).label) for name in resources
+            (name, get_importer(name).label) for name in importers
         ]
-        if len(resources) == 1:
+        if len(importers) == 1:
             self.fields["resource"].widget = forms.HiddenInput()
-            self.fields["resource"].initial = resources[0]
+            self.fields["resource"].initial = importers[0]
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
@@ -108,20 +108,20 @@ class ImportUploadForm(ImportOptionsForm):
         return upload
 
 
-def _detect(resources: list[str], data: bytes, chosen: str) -> str:
-    """Switch to a resource whose known format the headers show (FTS)."""
+def _detect(importers: list[str], data: bytes, chosen: str) -> str:
+    """Switch to an importer whose known format the headers show (FTS)."""
     head = data[:4096].decode("utf-8", "ignore").lower().replace("\ufeff", "")
-    for name in resources:
-        signature = get_resource(name).signature
+    for name in importers:
+        signature = get_importer(name).signature
         if signature and all(word in head for word in signature):
             return name
     return chosen
 
 
 class ImportMixin(ExportMixin):
-    """Import pages for a ModelAdmin; ``import_resources`` names the resources."""
+    """Import pages for a ModelAdmin; ``importers`` names the importers."""
 
-    import_resources: tuple[str, ...] = ()
+    importers: tuple[str, ...] = ()
     import_export_change_list_template = "imports/change_list.html"
     # Written by crm.lib.spreadsheets, like every download.
     export_formats = EXPORT_FORMATS
@@ -197,7 +197,7 @@ class ImportMixin(ExportMixin):
     def changelist_view(self, request, extra_context=None):
         extra_context = extra_context or {}
         extra_context["has_import_permission"] = bool(
-            self.import_resources
+            self.importers
         ) and self.has_import_permission(request)
         return super().changelist_view(request, extra_context)
 
@@ -216,13 +216,13 @@ class ImportMixin(ExportMixin):
     def import_view(self, request):
         if not self.has_import_permission(request):
             raise PermissionDenied
-        resources = list(self.import_resources)
+        importers = list(self.importers)
         form = ImportUploadForm(
-            request.POST or None, request.FILES or None, resources=resources
+            request.POST or None, request.FILES or None, importers=importers
         )
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data["file"].read()
-            name = _detect(resources, data, form.cleaned_data["resource"])
+            name = _detect(importers, data, form.cleaned_data["resource"])
             batch = batch_create(
                 resource=name,
                 data=data,
@@ -244,7 +244,7 @@ class ImportMixin(ExportMixin):
                 _("Import %(name)s") % {"name": self.model._meta.verbose_name_plural},
                 form=form,
                 background_rows=services.BACKGROUND_ROWS,
-                resources=[get_resource(name) for name in resources],
+                importers=[get_importer(name) for name in importers],
             ),
         )
 
@@ -254,7 +254,7 @@ class ImportMixin(ExportMixin):
             raise PermissionDenied
         batch = get_object_or_404(ImportBatch, pk=batch_id)
         # The preview repeats the uploaded rows: their uploader's only.
-        if batch.resource not in self.import_resources or (
+        if batch.resource not in self.importers or (
             batch.user_id != request.user.pk and not request.user.is_superuser
         ):
             raise PermissionDenied
@@ -364,6 +364,6 @@ class ImportMixin(ExportMixin):
                 form=form,
                 can_import=can_import and (counts["new"] or counts["update"]),
                 confirmed=batch.options.get("partner_choices", {}),
-                resource=get_resource(batch.resource),
+                importer=get_importer(batch.resource),
             ),
         )

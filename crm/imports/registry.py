@@ -1,42 +1,42 @@
-"""Importable resources by name; apps declare theirs in ``<app>/resources.py``."""
+"""Importers by name; apps declare theirs in ``<app>/importers.py``."""
 
 from __future__ import annotations
 
 from django.utils.module_loading import autodiscover_modules
 
-from crm.imports.engine import Resource
+from crm.imports.engine import Importer
 
-_RESOURCES: dict[str, type[Resource]] = {}
+_IMPORTERS: dict[str, type[Importer]] = {}
 _discovered = False
 
 
-def register(resource: type[Resource]) -> type[Resource]:
-    _RESOURCES[resource.name] = resource
-    return resource
+def register(importer: type[Importer]) -> type[Importer]:
+    _IMPORTERS[importer.name] = importer
+    return importer
 
 
 def _discover() -> None:
     global _discovered
     if not _discovered:
-        autodiscover_modules("resources")
+        autodiscover_modules("importers")
         _discovered = True
 
 
-def get_resource(name: str) -> type[Resource]:
+def get_importer(name: str) -> type[Importer]:
     _discover()
     try:
-        return _RESOURCES[name]
+        return _IMPORTERS[name]
     except KeyError:
         raise LookupError(
-            f"Unknown resource {name!r}; choose from {', '.join(sorted(_RESOURCES))}."
+            f"Unknown importer {name!r}; choose from {', '.join(sorted(_IMPORTERS))}."
         ) from None
 
 
-def all_resources() -> dict[str, type[Resource]]:
+def all_importers() -> dict[str, type[Importer]]:
     _discover()
-    return dict(sorted(_RESOURCES.items()))
+    return dict(sorted(_IMPORTERS.items()))
 
 
-def resources_for_model(model) -> list[type[Resource]]:
+def importers_for_model(model) -> list[type[Importer]]:
     _discover()
-    return [r for r in _RESOURCES.values() if r.model is model]
+    return [r for r in _IMPORTERS.values() if r.model is model]

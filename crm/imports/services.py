@@ -29,7 +29,7 @@ from crm.imports.engine import (
     clip,
     run_import,
 )
-from crm.imports.registry import get_resource
+from crm.imports.registry import get_importer
 from crm.lib.tabular import TableError
 from crm.models import ImportBatch
 
@@ -56,7 +56,7 @@ def batch_create(
     dry_run: bool = False,
 ) -> ImportBatch:
     """A new batch holding the uploaded bytes in the default storage."""
-    get_resource(resource)  # an unknown resource fails before anything is stored
+    get_importer(resource)  # an unknown importer fails before anything is stored
     name = PurePath(file_name or "upload").name[:200]
     batch = ImportBatch(
         resource=resource,
@@ -152,7 +152,7 @@ def _batch_execute(
         try:
             with transaction.atomic():
                 result = run_import(
-                    get_resource(batch.resource),
+                    get_importer(batch.resource),
                     data,
                     filename=batch.file_name,
                     options=options,

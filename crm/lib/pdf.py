@@ -48,8 +48,3 @@ def html_to_pdf(html: str) -> RenderedPdf:
 
 def render_pdf_document(template_name: str, context: dict[str, Any]) -> RenderedPdf:
     return html_to_pdf(render_to_string(template_name, context))
-
-
-def render_pdf(template_name: str, context: dict[str, Any]) -> bytes:
-    """The PDF of ``template_name`` rendered with ``context``."""
-    return render_pdf_document(template_name, context).content

@@ -18,7 +18,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from crm.imports.engine import ImportOptions, run_import
-from crm.imports.registry import get_resource
+from crm.imports.registry import get_importer
 from crm.lib import spreadsheets
 from crm.lib.spreadsheets import Formula, neutralise, restore
 from crm.lib.tabular import read_table
@@ -186,7 +186,7 @@ def test_an_exported_list_imports_again_unchanged(admin_client):
     content = export(admin_client, "crm_exchangerate", "csv")
     assert "'=HYPERLINK" in content.decode("utf-8-sig")
 
-    result = run_import(get_resource("exchange_rates"), content, filename="rates.csv")
+    result = run_import(get_importer("exchange_rates"), content, filename="rates.csv")
 
     assert result.counts["unchanged"] == len(PAYLOADS), [r.message for r in result.rows]
     assert set(ExchangeRate.objects.values_list("source", flat=True)) == {
@@ -222,7 +222,7 @@ def test_the_import_error_report_neutralises_the_uploaded_cells():
         rate = "0" if n == 0 else "0.9"  # the first row is an error
         writer.writerow(["EUR", f"2025-01-{n + 1:02d}", rate, payload])
     result = run_import(
-        get_resource("exchange_rates"),
+        get_importer("exchange_rates"),
         upload.getvalue().encode(),
         filename="rates.csv",
         options=ImportOptions(),

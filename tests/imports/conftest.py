@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from crm.imports.engine import ImportOptions, run_import
-from crm.imports.registry import get_resource
+from crm.imports.registry import get_importer
 from crm.models import CountryAlias
 from tests.factories import (
     CountryFactory,
@@ -67,7 +67,7 @@ def do_import(name: str, content: bytes | str, filename: str = "file.csv", **opt
     if isinstance(content, str):
         content = content.encode("utf-8")
     return run_import(
-        get_resource(name),
+        get_importer(name),
         content,
         filename=filename,
         options=ImportOptions(**options),

@@ -122,9 +122,9 @@ WORKER = """
 import os, sys, django
 django.setup()
 from django.db import connections
-from crm.imports.registry import get_resource
+from crm.imports.registry import get_importer
 from crm.imports.services import batch_run_queued
-get_resource("pledges")
+get_importer("pledges")
 for line in sys.stdin:
     connections.close_all()
     pid = os.fork()

@@ -21,7 +21,7 @@ from decimal import Decimal
 import pytest
 
 from crm.imports.engine import ImportOptions, run_import
-from crm.imports.registry import get_resource
+from crm.imports.registry import get_importer
 from crm.models import ImportBatch
 from pledges import services
 from pledges.models import Payment, Pledge, PledgeReduction
@@ -441,7 +441,7 @@ def test_reductions_an_import_writes_are_in_the_history_under_its_batch(
     )
 
     result = run_import(
-        get_resource("fts"),
+        get_importer("fts"),
         data,
         filename="fts.csv",
         options=ImportOptions(),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import reverse
 
 from crm.imports.engine import ImportOptions, run_import
-from crm.imports.registry import get_resource
+from crm.imports.registry import get_importer
 from partners.models import Partner
 
 
@@ -23,7 +23,7 @@ def export_partners(client) -> bytes:
 
 def partners_import(content: bytes, **options):
     return run_import(
-        get_resource("partners"),
+        get_importer("partners"),
         content,
         filename="partners.csv",
         options=ImportOptions(**options),

@@ -8,7 +8,7 @@ import openpyxl
 import pytest
 
 from crm.imports.engine import ImportOptions, run_import
-from crm.imports.registry import get_resource
+from crm.imports.registry import get_importer
 from crm.imports.services import batch_create, batch_run
 from crm.models import ImportBatch
 from partners.models import Partner
@@ -258,7 +258,7 @@ def test_the_report_is_the_rows_plus_an_error_column_and_imports_again(world):
     assert "Nowhere Land" in lines[-1] and "no partner" in lines[-1]
     fixed = report.replace("Nowhere Land", "ACME").replace(",NW-1,", ",NW-1,")
     result = run_import(
-        get_resource("pledges"),
+        get_importer("pledges"),
         fixed.encode("utf-8"),
         filename="report.csv",
         options=ImportOptions(),

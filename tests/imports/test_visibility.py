@@ -15,7 +15,7 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 
 from crm.imports.engine import ImportOptions, run_import
-from crm.imports.registry import all_resources, get_resource
+from crm.imports.registry import all_importers, get_importer
 from crm.roles import TASK_FORCE, roles_setup
 from partners.models import Engagement
 from tests.factories import EngagementFactory, PledgeFactory, UserFactory
@@ -50,7 +50,7 @@ def as_user(name: str, content: bytes | str, user, **options):
     if isinstance(content, str):
         content = content.encode()
     return run_import(
-        get_resource(name),
+        get_importer(name),
         content,
         filename="file.csv",
         options=ImportOptions(**options),
@@ -150,7 +150,7 @@ FILES = {
 
 
 def test_every_importer_has_its_visibility_test():
-    assert set(FILES) == set(all_resources())
+    assert set(FILES) == set(all_importers())
 
 
 @pytest.mark.parametrize("name", sorted(FILES))
@@ -172,7 +172,7 @@ def test_each_importer_changes_and_shows_nothing_hidden(
 
     def run(**options):
         return run_import(
-            get_resource(name),
+            get_importer(name),
             content,
             filename=filename,
             options=ImportOptions(**options),

@@ -157,7 +157,7 @@ def test_the_other_names_become_aliases_that_search_and_imports_find(
     )
     assert list(response.context["cl"].result_list) == [first]
 
-    from partners.resources import PartnerMatcher
+    from partners.importers.matching import PartnerMatcher
 
     assert PartnerMatcher().match(name="NORTHWIND TELECOM SA").partner_id == first.pk
 

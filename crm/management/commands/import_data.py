@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from crm.imports.engine import ERROR, ImportOptions
-from crm.imports.registry import all_resources
+from crm.imports.registry import all_importers
 from crm.imports.services import batch_create, batch_run, upload_check
 from crm.lib.tabular import TableError
 
@@ -20,7 +20,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("resource", choices=sorted(all_resources()))
+        parser.add_argument("resource", choices=sorted(all_importers()))
         parser.add_argument("file", type=Path)
         parser.add_argument("--sheet", help="sheet name or 1-based position (XLSX)")
         parser.add_argument("--format", choices=["csv", "tsv", "xlsx"])

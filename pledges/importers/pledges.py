@@ -1,0 +1,283 @@
+"""Importable pledges.
+
+Pledges take the fast path: every row is checked with the model's
+``full_clean`` (the CHF equivalent comes from an in-memory rate table with
+the same newest-on-or-before rule), then new pledges are inserted with
+``bulk_create``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crm.imports.engine import (
+    UNCHANGED,
+    UPDATE,
+    ModelImporter,
+    RowError,
+    cell,
+    column_error,
+    parsed,
+    visible,
+)
+from crm.imports.registry import register
+from crm.lib.money import CHF, MissingExchangeRate, RateTable
+from crm.lib.names import normalize_name
+from crm.lib.parse import parse_date
+from partners.importers.matching import (
+    PARTNER_COLUMNS,
+    PartnerMatcher,
+    choice_parser,
+    partner_ref,
+)
+from partners.models import Partner
+from pledges.importers.common import (
+    AMOUNT_COLUMNS,
+    CURRENCY_COLUMNS,
+    EARMARKING,
+    KINDS,
+    STAGES,
+    MoneyRowsMixin,
+)
+from pledges.models import (
+    Lever,
+    Pledge,
+)
+
+
+@register
+class PledgeImporter(MoneyRowsMixin, ModelImporter):
+    name = "pledges"
+    label = _("Pledges")
+    model = Pledge
+    headers: ClassVar = {
+        "external_id": (
+            "external id",
+            "reference",
+            "ref",
+            "pledge id",
+            "pledge reference",
+            "référence",
+            "reference externe",
+            "external reference",
+        ),
+        "external_source": ("source", "external source"),
+        **PARTNER_COLUMNS,
+        "title": ("title", "titre", "project", "projet", "intitule", "pledge"),
+        "lever": ("lever", "levier"),
+        "stage": ("stage", "status", "statut", "etape"),
+        "kind": (
+            "kind",
+            "type",
+            "contribution type",
+            "type of contribution",
+            "nature",
+            "cash or in kind",
+        ),
+        "earmarking": ("earmarking", "affectation", "earmarking category"),
+        "amount": AMOUNT_COLUMNS,
+        "currency": CURRENCY_COLUMNS,
+        "pledged_on": (
+            "date",
+            "pledge date",
+            "pledged on",
+            "date of pledge",
+            "date de la promesse",
+            "date promesse",
+        ),
+        "agreement_signed_on": (
+            "agreement signed on",
+            "signed on",
+            "signature date",
+            "date de signature",
+        ),
+        "expected_by": ("expected by", "expected", "attendu le"),
+        "agreement_reference": ("agreement reference", "reference de l accord"),
+        "purpose": ("purpose", "objet", "but", "description"),
+        "notes": ("notes", "remarques", "comments", "commentaires"),
+    }
+    required = ("amount",)
+    required_any = (("partner", "partner_code", "country", "partner_id"),)
+    compare = (
+        "partner_id",
+        "title",
+        "lever_id",
+        "stage",
+        "kind",
+        "earmarking",
+        "amount",
+        "currency",
+        "pledged_on",
+        "agreement_signed_on",
+        "expected_by",
+        "agreement_reference",
+        "purpose",
+        "notes",
+        "external_source",
+        "external_id",
+    )
+    derived = ("amount_chf", "chf_rate", "rate_date", "probability")
+    clean_exclude = ("partner", "lever", "event", "owner")
+    fast_insert = True
+    source = ""
+
+    def prepare(self, rows) -> None:
+        super().prepare(rows)
+        self.matcher = PartnerMatcher(self.options.partner_choices)
+        self.rates = RateTable.load()
+        self.levers = {}
+        for pk, code, name in Lever.objects.values_list("pk", "code", "name"):
+            self.levers[normalize_name(code)] = pk
+            self.levers[normalize_name(name)] = pk
+        self.default_lever = (
+            Lever.objects.active()
+            .order_by("position", "name")
+            .values_list("pk", flat=True)
+            .first()
+        )
+        self.today = timezone.localdate()
+
+    def existing_values(self):
+        query = visible(Pledge, self.user).values("pk", *self.compare)
+        if self.source:
+            query = query.filter(external_source=self.source)
+        return query.iterator(chunk_size=5000)
+
+    def key_of(self, data: dict) -> object:
+        if data.get("external_id"):
+            return ("ref", data.get("external_source", ""), data["external_id"])
+        partner = data.get("partner_id") or id(data.get("partner"))
+        key = (
+            "row",
+            partner,
+            data.get("pledged_on"),
+            data.get("currency"),
+            data.get("amount"),
+        )
+        if self.has("title"):
+            key += (normalize_name(data.get("title")),)
+        return key
+
+    def lever(self, values: dict):
+        raw = cell(self, values, "lever")
+        if raw is None:
+            if self.default_lever is None:
+                raise RowError(_("no lever given and no active lever to default to."))
+            return self.default_lever
+        found = self.levers.get(normalize_name(str(raw)))
+        if found is None:
+            raise column_error(self, "lever", raw, _("no such lever."))
+        return found
+
+    def values(self, values: dict, line: int) -> dict:
+        data: dict[str, Any] = {}
+        amount, currency = self.money(values)
+        data["amount"], data["currency"] = amount, currency
+        partner = partner_ref(self, values)
+        if isinstance(partner, Partner):
+            data["partner"] = partner
+        else:
+            data["partner_id"] = partner
+        data["lever_id"] = self.lever(values)
+        dayfirst = self.options.dayfirst
+        for name in ("pledged_on", "agreement_signed_on", "expected_by"):
+            if self.has(name):
+                data[name] = parsed(self, values, name, parse_date, dayfirst=dayfirst)
+        if self.has("stage"):
+            data["stage"] = parsed(
+                self, values, "stage", choice_parser(STAGES, "stage")
+            )
+        if self.has("kind"):
+            data["kind"] = parsed(self, values, "kind", choice_parser(KINDS, "kind"))
+        if self.has("earmarking"):
+            data["earmarking"] = parsed(
+                self, values, "earmarking", choice_parser(EARMARKING, "earmarking")
+            )
+        for name in ("title", "agreement_reference", "purpose", "notes"):
+            if self.has(name):
+                data[name] = str(cell(self, values, name) or "")
+        if self.has("title"):
+            data["title"] = data["title"][:200]
+        if self.has("external_id"):
+            data["external_id"] = str(cell(self, values, "external_id") or "")
+            data["external_source"] = str(
+                cell(self, values, "external_source") or self.source
+            )
+        for name in ("stage", "kind", "earmarking"):
+            if name in data and data[name] is None:
+                del data[name]
+        return data
+
+    def defaults(self, data: dict) -> dict:
+        data = dict(data)
+        if not data.get("stage"):
+            data["stage"] = (
+                Pledge.Stage.PLEDGED
+                if data.get("pledged_on")
+                else Pledge.Stage.PROSPECT
+            )
+        if data["stage"] == Pledge.Stage.FULFILLED:
+            # Payments make a pledge fulfilled; a file can only say it was pledged.
+            data["stage"] = (
+                Pledge.Stage.AGREEMENT_SIGNED
+                if data.get("agreement_signed_on")
+                else Pledge.Stage.PLEDGED
+            )
+        if not data.get("title"):
+            partner = data.get("partner")
+            name = partner.name if partner else self.matcher.names[data["partner_id"]]
+            when = data.get("pledged_on")
+            data["title"] = (
+                _("%(partner)s pledge of %(date)s")
+                % {"partner": name, "date": when.isoformat()}
+                if when
+                else _("%(partner)s pledge") % {"partner": name}
+            )[:200]
+        for name in ("title", "agreement_reference", "purpose", "notes"):
+            data.setdefault(name, "")
+        return data
+
+    def new_object(self, data: dict):
+        pledge = Pledge(**data)
+        on = pledge.conversion_date()
+        try:
+            pledge.chf_rate = self.rates.rate(pledge.currency, CHF, on)
+        except MissingExchangeRate as error:
+            raise column_error(
+                self, "currency", pledge.currency, error.messages[0]
+            ) from error
+        pledge.rate_date = on
+        return pledge
+
+    def clean_new(self, obj) -> None:
+        if obj.partner_id is None and obj.partner is None:
+            raise RowError(_("no partner."))
+        super().clean_new(obj)
+
+    def plan(self, values: dict, line: int):
+        outcome, plan, why = super().plan(values, line)
+        if outcome == UPDATE:
+            pk, changes = plan
+            current = self.existing_by_pk(pk)
+            if "stage" in changes and current["stage"] == Pledge.Stage.FULFILLED:
+                # Payments decide fulfilment; a file does not undo it.
+                changes.pop("stage")
+            if changes.get("stage") == Pledge.Stage.FULFILLED:
+                changes.pop("stage")
+            if not changes:
+                return UNCHANGED, pk, ""
+        return outcome, plan, why
+
+    def existing_by_pk(self, pk: int) -> dict:
+        if not hasattr(self, "_by_pk"):
+            self._by_pk = {p: values for p, values in self.existing.values()}
+        return self._by_pk[pk]
+
+    def before_create(self, objects: list) -> None:
+        self.matcher.save_created()
+        for pledge in objects:
+            if pledge.partner_id is None and pledge.partner is not None:
+                pledge.partner_id = pledge.partner.pk
