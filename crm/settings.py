@@ -60,10 +60,14 @@ INSTALLED_APPS = [
     "import_export",
     "simple_history",
     "django_filters",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "crm.apps.CrmConfig",
     "partners.apps.PartnersConfig",
     "pledges.apps.PledgesConfig",
     "reports.apps.ReportsConfig",
+    "api.apps.ApiConfig",
     "demo.apps.DemoConfig",  # seed_demo, demo_user; never imported by the product
     "django_tasks_db",
     "django_otp",
@@ -283,3 +287,59 @@ SIMPLE_HISTORY_REVERT_DISABLED = True
 
 # ITU reference figures used where the database holds no value for a year.
 ITU_CONTRIBUTORY_UNIT_CHF = 318_000
+
+# The REST API (api/): personal tokens or the admin session, the admin's model
+# permissions, cursor pages, RFC 9457 problem details. See the README's "API".
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "api.permissions.TokenScope",
+        "api.permissions.ModelPermissions",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.TokenRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "api_token": os.environ.get("API_TOKEN_RATE", "1200/minute"),
+    },
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.Cursor",
+    "PAGE_SIZE": 100,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.problems.exception_handler",
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DATETIME_FORMAT": "iso-8601",
+    "DATE_FORMAT": "iso-8601",
+    "COERCE_DECIMAL_TO_STRING": True,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Partner CRM API",
+    "DESCRIPTION": (
+        "Partners, contacts, engagements, pledges and payments of the partner "
+        "CRM, with the admin's permissions and confidentiality."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "EngagementKind": "partners.models.Engagement.Kind",
+        "EventKind": "partners.models.Event.Kind",
+        "PledgeKind": "pledges.models.Pledge.Kind",
+        "MembershipStatus": "partners.models.Membership.Status",
+        "FollowUpStatus": "partners.models.FollowUp.Status",
+    },
+}
+# Most records one bulk request may carry.
+API_BULK_MAX = int(os.environ.get("API_BULK_MAX", "1000"))
+# Longest life of a personal API token, in days.
+API_TOKEN_MAX_DAYS = int(os.environ.get("API_TOKEN_MAX_DAYS", "365"))

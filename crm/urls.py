@@ -9,5 +9,7 @@ urlpatterns = [
     path("health/", health, name="health"),
     path("admin/reports/dashboards/", include("reports.urls")),
     path("admin/account/two-factor/", include("accounts.urls")),
+    path("admin/account/api-tokens/", include("api.token_urls")),
+    path("api/v1/", include("api.urls")),
     path("admin/", admin.site.urls),
 ]
