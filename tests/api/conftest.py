@@ -99,7 +99,10 @@ def world(db):
     meeting = MeetingFactory(partners=[partner])
     open_engagement = EngagementFactory(partners=[partner], subject="Annual talks")
     secret = EngagementFactory(
-        partners=[partner], subject="Secret envoy", confidential=True
+        partners=[partner],
+        subject="Secret envoy",
+        confidential=True,
+        date=dt.date(2025, 9, 1),
     )
     followup = FollowUpFactory(
         partner=partner, engagement=open_engagement, description="Send the deck"
