@@ -37,7 +37,9 @@ def everything(client, prefix, viewset, world) -> bytes:
     return b"".join(p.content for p in pages)
 
 
-@pytest.mark.parametrize(("prefix", "viewset"), ENDPOINTS, ids=[p for p, _ in ENDPOINTS])
+@pytest.mark.parametrize(
+    ("prefix", "viewset"), ENDPOINTS, ids=[p for p, _ in ENDPOINTS]
+)
 def test_no_endpoint_shows_a_confidential_engagement_to_an_outsider(
     outsider, world, prefix, viewset
 ):

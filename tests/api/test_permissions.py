@@ -51,7 +51,9 @@ def answer(status: int) -> str:
 
 
 @pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize(("prefix", "viewset"), ENDPOINTS, ids=[p for p, _ in ENDPOINTS])
+@pytest.mark.parametrize(
+    ("prefix", "viewset"), ENDPOINTS, ids=[p for p, _ in ENDPOINTS]
+)
 def test_each_role_gets_the_admins_answer_on_each_method(
     api_as, world, role, prefix, viewset
 ):
@@ -73,7 +75,9 @@ def test_each_role_gets_the_admins_answer_on_each_method(
     assert got == want
 
 
-@pytest.mark.parametrize(("prefix", "viewset"), ENDPOINTS, ids=[p for p, _ in ENDPOINTS])
+@pytest.mark.parametrize(
+    ("prefix", "viewset"), ENDPOINTS, ids=[p for p, _ in ENDPOINTS]
+)
 def test_every_endpoint_refuses_a_request_without_credentials(world, prefix, viewset):
     response = APIClient().get(f"/api/v1/{prefix}/")
     assert response.status_code == 401
