@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
 from api.models import ApiToken
@@ -9,6 +10,10 @@ from api.models import ApiToken
 
 class TokenRateThrottle(SimpleRateThrottle):
     scope = "api_token"
+
+    def get_rate(self) -> str:
+        # Read at each request (DRF's default reads it once, at import).
+        return api_settings.DEFAULT_THROTTLE_RATES[self.scope]
 
     def get_cache_key(self, request, view) -> str | None:
         if isinstance(request.auth, ApiToken):

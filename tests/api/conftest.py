@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Group, Permission
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from api.models import ApiToken
@@ -44,7 +45,7 @@ def make_token(user, scope=ApiToken.Scope.READ_WRITE, name="ERP sync"):
         user=user,
         name=name,
         scope=scope,
-        expires_on=dt.date.today() + dt.timedelta(days=30),
+        expires_on=timezone.localdate() + dt.timedelta(days=30),
     )
     return token, key
 
