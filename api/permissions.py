@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import permissions
 
 from api.models import ApiToken
@@ -37,7 +38,7 @@ class ModelPermissions(permissions.DjangoModelPermissions):
 class TokenScope(permissions.BasePermission):
     """A read-only token reads; writing needs a read-write token."""
 
-    message = "This API token is read-only: create a read-write token to write."
+    message = _("This API token is read-only: create a read-write token to write.")
 
     def has_permission(self, request, view) -> bool:
         token = request.auth

@@ -473,6 +473,9 @@ class PledgeSerializer(CleanModelSerializer):
         ]
         validators = []
 
+    def validate_currency(self, value: str) -> str:
+        return value.strip().upper()
+
     def perform_create(self, data):
         return pledge_services.pledge_create(**data)
 
@@ -559,6 +562,9 @@ class PaymentSerializer(CleanModelSerializer):
         ]
         extra_kwargs = {"pledge": {"required": False}}
         validators = []
+
+    def validate_currency(self, value: str) -> str:
+        return value.strip().upper()
 
     def validate(self, data):
         ref = data.pop("pledge_ref", None)

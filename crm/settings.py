@@ -60,14 +60,15 @@ INSTALLED_APPS = [
     "import_export",
     "simple_history",
     "django_filters",
-    "rest_framework",
-    "drf_spectacular",
-    "drf_spectacular_sidecar",
     "crm.apps.CrmConfig",
     "partners.apps.PartnersConfig",
     "pledges.apps.PledgesConfig",
     "reports.apps.ReportsConfig",
+    # Before drf_spectacular, whose docs page template it adjusts.
     "api.apps.ApiConfig",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "demo.apps.DemoConfig",  # seed_demo, demo_user; never imported by the product
     "django_tasks_db",
     "django_otp",

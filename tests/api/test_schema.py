@@ -39,7 +39,9 @@ def test_the_docs_page_loads_everything_from_this_site(client, role_user):
     sources = re.findall(r'(?:src|href)="([^"]+)"', html)
     assert sources
     assert all(not s.startswith(("http:", "https:", "//")) for s in sources)
-    assert "<script>" not in html  # no inline script: the CSP forbids them
+    # No inline script or style: the CSP refuses them.
+    assert "<script>" not in html
+    assert "<style>" not in html
 
 
 def test_the_schema_needs_credentials(db):

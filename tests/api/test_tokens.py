@@ -126,3 +126,18 @@ def test_requests_beyond_the_rate_are_refused_per_token(role_user, settings):
     ]
     assert answers == [200, 200, 200, 429]
     assert client_for(second).get("/api/v1/countries/").status_code == 200
+
+
+def test_an_administrator_revokes_any_token_from_the_token_list(
+    admin_client, role_user
+):
+    token, key = make_token(role_user(VIEWER), name="Leaked")
+    listing = admin_client.get(reverse("admin:api_apitoken_changelist"))
+    assert b"Leaked" in listing.content
+    assert key.encode() not in listing.content
+    assert admin_client.get(reverse("admin:api_apitoken_add")).status_code == 403
+    admin_client.post(
+        reverse("admin:api_apitoken_changelist"),
+        {"action": "revoke", "_selected_action": [token.pk]},
+    )
+    assert client_for(key).get("/api/v1/partners/").status_code == 401
