@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import django_filters as filters
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django_filters.fields import IsoDateTimeField
 
 from crm.models import Country, ExchangeRate
 from partners.models import (
@@ -18,10 +23,35 @@ from pledges.models import Installment, Payment, Pledge, Target
 from reports.models import Meeting
 
 
+class UtcDateTimeField(IsoDateTimeField):
+    """An ISO 8601 date and time, in UTC before it reaches the database.
+
+    PostgreSQL refuses offsets beyond ±15:59 that Python accepts; a time too
+    close to year 1 or 9999 to move to UTC is refused here, naming the value.
+    """
+
+    def to_python(self, value):
+        moment = super().to_python(value)
+        try:
+            return moment.astimezone(dt.UTC) if moment and moment.tzinfo else moment
+        except OverflowError:
+            raise ValidationError(
+                _("%(value)s is out of range.") % {"value": value}
+            ) from None
+
+
+class ChangedSinceFilter(filters.IsoDateTimeFilter):
+    field_class = UtcDateTimeField
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("field_name", "updated_at")
+        kwargs.setdefault("lookup_expr", "gte")
+        kwargs.setdefault("label", "Changed on or after (ISO 8601)")
+        super().__init__(**kwargs)
+
+
 class PartnerFilter(filters.FilterSet):
-    updated_since = filters.IsoDateTimeFilter(
-        field_name="updated_at", lookup_expr="gte", label="Changed on or after"
-    )
+    updated_since = ChangedSinceFilter()
     country = filters.CharFilter(field_name="country__iso3", lookup_expr="iexact")
     itu_region = filters.ChoiceFilter(
         field_name="country__itu_region", choices=Country.Region.choices
@@ -50,9 +80,7 @@ class MembershipFilter(filters.FilterSet):
 
 
 class ContactFilter(filters.FilterSet):
-    updated_since = filters.IsoDateTimeFilter(
-        field_name="updated_at", lookup_expr="gte"
-    )
+    updated_since = ChangedSinceFilter()
     partner = filters.NumberFilter(field_name="affiliations__partner", distinct=True)
     email = filters.CharFilter(lookup_expr="iexact")
 
@@ -88,9 +116,7 @@ class EngagementFilter(filters.FilterSet):
     date_from = filters.DateFilter(field_name="date", lookup_expr="gte")
     date_until = filters.DateFilter(field_name="date", lookup_expr="lte")
     partner = filters.NumberFilter(field_name="partners", distinct=True)
-    updated_since = filters.IsoDateTimeFilter(
-        field_name="updated_at", lookup_expr="gte"
-    )
+    updated_since = ChangedSinceFilter()
 
     class Meta:
         model = Engagement
@@ -109,9 +135,7 @@ class FollowUpFilter(filters.FilterSet):
 
 class PledgeFilter(filters.FilterSet):
     lever = filters.CharFilter(field_name="lever__code")
-    updated_since = filters.IsoDateTimeFilter(
-        field_name="updated_at", lookup_expr="gte"
-    )
+    updated_since = ChangedSinceFilter()
     itu_region = filters.ChoiceFilter(
         field_name="partner__country__itu_region", choices=Country.Region.choices
     )
