@@ -36,7 +36,7 @@ def api_key(role_user, world, settings):
 def test_no_generated_request_gets_a_server_error(live_server, api_key):
     headers = {"Authorization": f"Bearer {api_key}"}
     schema = schemathesis.openapi.from_url(
-        f"{live_server.url}/api/v1/schema/", headers=headers
+        f"{live_server.url}/api/v1/schema/", headers=headers, timeout=120
     )
     failures, operations = [], 0
     for result in schema.get_all_operations():
@@ -52,7 +52,7 @@ def test_no_generated_request_gets_a_server_error(live_server, api_key):
             suppress_health_check=list(HealthCheck),
         )
         def run(case):
-            response = case.call(base_url=live_server.url, headers=headers)
+            response = case.call(base_url=live_server.url, headers=headers, timeout=60)
             if response.status_code >= 500:
                 failures.append(
                     f"{case.method} {case.formatted_path} {case.query} "
