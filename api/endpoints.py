@@ -43,7 +43,11 @@ from reports.models import Meeting
 
 
 class PartnerSearch(filters.SearchFilter):
-    """``?search=``: the admin's partner search, word by word."""
+    """``?search=``: the admin's partner search, word by word.
+
+    ``partner_search`` lives beside the partner admin for now; it is called
+    here, never copied, so both searches stay one.
+    """
 
     def filter_queryset(self, request, queryset, view):
         condition = partner_search(request.query_params.get(self.search_param, ""))
