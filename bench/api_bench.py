@@ -91,7 +91,7 @@ def bulk(api) -> None:
 
     pledges = list(
         Pledge.objects.filter(
-            stage__in=Pledge.COMMITTED_STAGES, external_source="load"
+            stage__in=Pledge.Stage.COMMITTED, external_source="load"
         ).values_list("pk", flat=True)[:BULK]
     )
     run = time.time_ns()
