@@ -38,6 +38,7 @@ from django.urls.resolvers import RegexPattern
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
+from api.models import ApiToken
 from crm.roles import ADMINISTRATOR, FINANCE, TASK_FORCE, VIEWER, roles_setup
 from partners.models import Contact, Partner
 from reports.models import Meeting, PrintLog
@@ -64,6 +65,7 @@ ARGUMENTS_BY_URL = {
     ("admin:reports_print_meeting", "pk"): Meeting,
     ("admin:reports_printlog_download", "pk"): PrintLog,
     ("admin:auth_user_password_change", "id"): get_user_model(),
+    ("api_tokens:revoke", "pk"): ApiToken,
 }
 KNOWN_ARGUMENTS = {
     "object_id",
