@@ -285,7 +285,7 @@ class PartnerViewSet(UpsertMixin, ModelViewSet):
         return (
             Partner.objects.with_activity(self.request.user)
             .select_related("country", "owner")
-            .prefetch_related("memberships", "tags")
+            .prefetch_related("memberships", "tags", "aliases")
         )
 
     @extend_schema(

@@ -173,6 +173,7 @@ class PartnerSerializer(CleanModelSerializer):
         slug_field="name", queryset=Tag.objects.all(), many=True, required=False
     )
     memberships = MembershipSerializer(many=True, read_only=True)
+    aliases = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
     last_engagement_on = serializers.DateField(read_only=True)
     open_followup_count = serializers.IntegerField(read_only=True)
     overdue_followup_count = serializers.IntegerField(read_only=True)
@@ -197,6 +198,7 @@ class PartnerSerializer(CleanModelSerializer):
             "created_at",
             "updated_at",
             "memberships",
+            "aliases",
             "last_engagement_on",
             "open_followup_count",
             "overdue_followup_count",

@@ -119,3 +119,20 @@ def test_a_date_the_database_cannot_hold_is_refused_or_moved_to_utc(
     assert response.status_code in (200, 400)
     if response.status_code == 400:
         assert response.json()["errors"][0]["field"] == "updated_since"
+
+
+def test_a_partner_page_lists_its_aliases_and_a_search_for_one_finds_it(api_as, world):
+    from partners.models import PartnerAlias
+
+    alias = PartnerAlias(partner=world["partner"], name="Sylvanian Government")
+    alias.full_clean()
+    alias.save()
+    client = api_as(VIEWER)
+
+    partner = client.get(f"/api/v1/partners/{world['partner'].pk}/").json()
+    found = client.get("/api/v1/partners/?search=sylvanian government").json()[
+        "results"
+    ]
+
+    assert partner["aliases"] == ["Sylvanian Government"]
+    assert [row["id"] for row in found] == [world["partner"].pk]
