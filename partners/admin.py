@@ -28,7 +28,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
-from django.http import Http404, HttpRequest, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -43,9 +43,19 @@ from django.utils.translation import ngettext
 from crm.admin import ADMIN_CSS, YearListFilter
 from crm.admin_concurrency import VersionedAdminMixin, VersionedInlineMixin
 from crm.admin_confidential import ConfidentialDeleteMixin
-from crm.admin_site import Panel, render_panels
+from crm.admin_helpers import (
+    RECORD,
+    NotFoundMixin,
+    PanelsMixin,
+    RecordOnChangeMixin,
+    change_url,
+    changelist_url,
+    titled,
+)
+from crm.admin_site import Panel
 from crm.history import HistoryAdmin
 from crm.imports.admin import ImportMixin
+from crm.lib.names import user_name
 from partners import dashboard, services
 from partners.forms import ContributionClassField, FollowUpInlineForm
 from partners.managers import sees_confidential
@@ -61,42 +71,10 @@ from partners.models import (
     UnitValue,
 )
 
-# The fieldset of who-created-when fields, shown on existing records only.
-RECORD = _("Record")
-
 # "Not contacted for six months", as the start page and the filter say it.
 STALE_AFTER = dt.timedelta(days=183)
 START_PAGE_ROWS = 10
 CENT = Decimal("0.01")
-
-
-def _changelist_url(model, **params) -> str:
-    url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
-    return f"{url}?{urlencode(params)}" if params else url
-
-
-def _change_url(obj) -> str:
-    opts = obj._meta
-    return reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
-
-
-def _user_name(user) -> str:
-    return user.get_full_name() or user.get_username()
-
-
-def titled(filter_class, title):
-    """A field list filter shown under ``title`` instead of the field's name.
-
-    ``memberships__type`` would otherwise be headed just "type".
-    """
-
-    class TitledFilter(filter_class):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            self.title = title
-
-    TitledFilter.__name__ = f"Titled{filter_class.__name__}"
-    return TitledFilter
 
 
 def engagement_link(followup: FollowUp):
@@ -106,7 +84,7 @@ def engagement_link(followup: FollowUp):
         return None
     return format_html(
         '<a href="{}" title="{}">{} {}</a>',
-        _change_url(engagement),
+        change_url(engagement),
         engagement.subject,
         f"{engagement.date:%Y-%m-%d}",
         Truncator(engagement.subject).chars(45),
@@ -257,7 +235,7 @@ class AssigneeFilter(admin.SimpleListFilter):
         return [
             (self.MINE, _("Mine")),
             (self.ANYONE, _("Anyone")),
-            *((str(user.pk), _user_name(user)) for user in assignees),
+            *((str(user.pk), user_name(user)) for user in assignees),
         ]
 
     def value(self):
@@ -319,51 +297,6 @@ class CurrentAffiliationFilter(admin.SimpleListFilter):
 
 class StartYearListFilter(YearListFilter):
     date_field = "start_date"
-
-
-# Shared pieces ---------------------------------------------------------------
-
-
-class RecordOnChangeMixin:
-    """Leave the empty "Record" fieldset off the add form."""
-
-    def get_fieldsets(self, request, obj=None):
-        fieldsets = super().get_fieldsets(request, obj)
-        if obj is None:
-            return [fs for fs in fieldsets if fs[0] is not RECORD]
-        return fieldsets
-
-
-class NotFoundMixin:
-    """Answer 404 for a record outside ``get_queryset`` (hidden or gone).
-
-    The admin's default redirects to the index with a "doesn't exist"
-    message; change, history and delete addresses of a confidential
-    engagement typed by someone without the permission get a plain 404.
-    """
-
-    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
-        raise Http404
-
-
-class PanelsMixin:
-    """Render the sections returned by ``get_panels()`` under the change form.
-
-    Each panel is a ``(template_name, context)`` pair; the change form template
-    prints them in order after the form.
-    """
-
-    def get_panels(self, request: HttpRequest, obj) -> list[Panel]:
-        return []
-
-    def render_change_form(
-        self, request, context, add=False, change=False, form_url="", obj=None
-    ):
-        if obj is not None and obj.pk is not None and not add:
-            context["panels"] = render_panels(request, self.get_panels(request, obj))
-        return super().render_change_form(
-            request, context, add=add, change=change, form_url=form_url, obj=obj
-        )
 
 
 class FollowUpInlineMixin:
@@ -652,7 +585,7 @@ class PartnerAdmin(
             Engagement.objects.filter(partners=obj),
             title=_("Engagement timeline"),
             limit=self.timeline_limit,
-            all_url=_changelist_url(Engagement, partner=obj.pk),
+            all_url=changelist_url(Engagement, partner=obj.pk),
             add_url=self.log_engagement_url(request, obj),
             show_partners=False,
         )
@@ -673,7 +606,7 @@ class PartnerAdmin(
             {
                 "title": _("Open follow-ups"),
                 "followups": list(followups),
-                "all_url": _changelist_url(
+                "all_url": changelist_url(
                     FollowUp, partner=obj.pk, status__exact="open", assignee="all"
                 ),
             },
@@ -689,7 +622,7 @@ class PartnerAdmin(
     ):
         if obj is not None and obj.pk is not None:
             context["log_engagement_url"] = self.log_engagement_url(request, obj)
-            context["engagements_url"] = _changelist_url(Engagement, partner=obj.pk)
+            context["engagements_url"] = changelist_url(Engagement, partner=obj.pk)
         return super().render_change_form(
             request, context, add=add, change=change, form_url=form_url, obj=obj
         )
@@ -708,7 +641,7 @@ class PartnerAdmin(
 
     @admin.display(description=_("owner"), ordering="owner__username")
     def owner_name(self, obj: Partner) -> str | None:
-        return _user_name(obj.owner) if obj.owner_id else None
+        return user_name(obj.owner) if obj.owner_id else None
 
     @admin.display(description=_("last engagement"), ordering="last_engagement_on")
     def last_engagement(self, obj: Partner):
@@ -719,7 +652,7 @@ class PartnerAdmin(
         count = getattr(obj, "open_followup_count", 0)
         if not count:
             return ""
-        url = _changelist_url(
+        url = changelist_url(
             FollowUp, partner=obj.pk, status__exact="open", assignee="all"
         )
         overdue = getattr(obj, "overdue_followup_count", 0)
@@ -919,7 +852,7 @@ class TagAdmin(admin.ModelAdmin):
             return 0
         return format_html(
             '<a href="{}">{}</a>',
-            _changelist_url(Partner, tags__id__exact=obj.pk),
+            changelist_url(Partner, tags__id__exact=obj.pk),
             count,
         )
 
@@ -1045,7 +978,7 @@ class ContactAdmin(
                 Engagement.objects.filter(contacts=obj),
                 title=_("Engagements"),
                 limit=self.timeline_limit,
-                all_url=_changelist_url(Engagement, contact=obj.pk),
+                all_url=changelist_url(Engagement, contact=obj.pk),
                 add_url=self.log_engagement_url(request, obj),
                 show_contacts=False,
             )
@@ -1065,7 +998,7 @@ class ContactAdmin(
     ):
         if obj is not None and obj.pk is not None:
             context["log_engagement_url"] = self.log_engagement_url(request, obj)
-            context["engagements_url"] = _changelist_url(Engagement, contact=obj.pk)
+            context["engagements_url"] = changelist_url(Engagement, contact=obj.pk)
         return super().render_change_form(
             request, context, add=add, change=change, form_url=form_url, obj=obj
         )
@@ -1086,7 +1019,7 @@ class ContactAdmin(
             mark_safe("<br>"),
             '<a href="{}">{}</a>, {}',
             (
-                (_change_url(a.partner), a.partner, a.get_role_display())
+                (change_url(a.partner), a.partner, a.get_role_display())
                 for a in getattr(obj, "current_affiliations", [])
             ),
         )
@@ -1176,7 +1109,7 @@ class EventAdmin(ConfidentialDeleteMixin, admin.ModelAdmin):
             return 0
         return format_html(
             '<a href="{}">{}</a>',
-            _changelist_url(Engagement, event__id__exact=obj.pk),
+            changelist_url(Engagement, event__id__exact=obj.pk),
             count,
         )
 
@@ -1312,7 +1245,7 @@ class EngagementAdmin(
 
     @admin.display(description=_("staff"))
     def staff_list(self, obj: Engagement) -> str:
-        return ", ".join(_user_name(u) for u in obj.staff.all())
+        return ", ".join(user_name(u) for u in obj.staff.all())
 
 
 @admin.register(FollowUp)
@@ -1369,7 +1302,7 @@ class FollowUpAdmin(NotFoundMixin, HistoryAdmin):
 
     @admin.display(description=_("assignee"), ordering="assignee__username")
     def assignee_name(self, obj: FollowUp) -> str | None:
-        return _user_name(obj.assignee) if obj.assignee_id else None
+        return user_name(obj.assignee) if obj.assignee_id else None
 
     @admin.display(description=_("partner"), ordering="partner__name")
     def partner_name(self, obj: FollowUp) -> str | None:
@@ -1435,14 +1368,14 @@ def start_page_panels(request: HttpRequest) -> list[Panel]:
             (
                 _("Active partners"),
                 Partner.objects.filter(is_active=True).count(),
-                _changelist_url(Partner, is_active__exact=1),
+                changelist_url(Partner, is_active__exact=1),
             )
         )
         counts.append(
             (
                 _("Member States"),
                 Partner.objects.member_states().count(),
-                _changelist_url(
+                changelist_url(
                     Partner,
                     category__exact=Partner.Category.GOVERNMENT,
                     country__is_itu_member_state__exact=1,
@@ -1450,9 +1383,7 @@ def start_page_panels(request: HttpRequest) -> list[Panel]:
             )
         )
     if can_view[Contact]:
-        counts.append(
-            (_("Contacts"), Contact.objects.count(), _changelist_url(Contact))
-        )
+        counts.append((_("Contacts"), Contact.objects.count(), changelist_url(Contact)))
     if can_view[Engagement]:
         counts.append(
             (
@@ -1460,7 +1391,7 @@ def start_page_panels(request: HttpRequest) -> list[Panel]:
                 Engagement.objects.visible_to(user)
                 .filter(date__year=today.year)
                 .count(),
-                _changelist_url(Engagement, date__year=today.year),
+                changelist_url(Engagement, date__year=today.year),
             )
         )
     if can_view[FollowUp]:
@@ -1468,7 +1399,7 @@ def start_page_panels(request: HttpRequest) -> list[Panel]:
             (
                 _("Open follow-ups"),
                 FollowUp.objects.visible_to(user).open().count(),
-                _changelist_url(FollowUp, status__exact="open", assignee="all"),
+                changelist_url(FollowUp, status__exact="open", assignee="all"),
             )
         )
     if counts:
@@ -1488,8 +1419,8 @@ def start_page_panels(request: HttpRequest) -> list[Panel]:
                     "overdue": list(mine.overdue()[: START_PAGE_ROWS + 1]),
                     "upcoming": list(mine.upcoming(days=14)[: START_PAGE_ROWS + 1]),
                     "rows": START_PAGE_ROWS,
-                    "overdue_url": _changelist_url(FollowUp, due="overdue"),
-                    "upcoming_url": _changelist_url(FollowUp, status__exact="open"),
+                    "overdue_url": changelist_url(FollowUp, due="overdue"),
+                    "upcoming_url": changelist_url(FollowUp, status__exact="open"),
                 },
             )
         )
@@ -1507,7 +1438,7 @@ def start_page_panels(request: HttpRequest) -> list[Panel]:
                 {
                     "overdue": list(team[: START_PAGE_ROWS + 1]),
                     "rows": START_PAGE_ROWS,
-                    "all_url": _changelist_url(FollowUp, due="overdue", assignee="all"),
+                    "all_url": changelist_url(FollowUp, due="overdue", assignee="all"),
                 },
             )
         )
@@ -1522,7 +1453,7 @@ def start_page_panels(request: HttpRequest) -> list[Panel]:
                             "partners"
                         )[:START_PAGE_ROWS]
                     ),
-                    "all_url": _changelist_url(Engagement),
+                    "all_url": changelist_url(Engagement),
                     "add_url": reverse("admin:partners_engagement_add")
                     if user.has_perm("partners.add_engagement")
                     else None,
@@ -1543,7 +1474,7 @@ def start_page_panels(request: HttpRequest) -> list[Panel]:
                 {
                     "partners": list(quiet[: START_PAGE_ROWS + 1]),
                     "rows": START_PAGE_ROWS,
-                    "all_url": _changelist_url(Partner, contacted="stale"),
+                    "all_url": changelist_url(Partner, contacted="stale"),
                 },
             )
         )

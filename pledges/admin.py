@@ -20,19 +20,19 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, pgettext_lazy
 
 from crm.admin import ADMIN_CSS, YearListFilter
 from crm.admin_concurrency import VersionedAdminMixin, VersionedInlineMixin
+from crm.admin_helpers import changelist_url, titled
 from crm.admin_site import Panel
 from crm.history import HistoryAdmin
 from crm.imports.admin import ImportMixin
 from crm.lib.money import format_money
 from partners.admin import PartnerAdmin as BasePartnerAdmin
-from partners.admin import SelectedObjectFilter, titled
+from partners.admin import SelectedObjectFilter
 from partners.models import Partner
 from pledges import services
 from pledges.forms import (
@@ -68,17 +68,6 @@ def percent(part: Decimal | None, whole: Decimal | None) -> str:
         return ""
     # A no-break space: "100 %" stays on one line in a narrow column.
     return f"{(part * HUNDRED / whole).quantize(Decimal(1))}\u00a0%"
-
-
-def _changelist_url(model, **params) -> str:
-    opts = model._meta
-    url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
-    return f"{url}?{urlencode(params)}" if params else url
-
-
-def _change_url(obj) -> str:
-    opts = obj._meta
-    return reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
 
 
 # Filters ----------------------------------------------------------------------
@@ -1117,7 +1106,7 @@ class LeverAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("received (CHF)"), ordering="received_chf")
     def received(self, obj: Lever):
-        url = _changelist_url(
+        url = changelist_url(
             Payment,
             pledge__lever__id__exact=obj.pk,
             year=self._year(obj),
@@ -1128,7 +1117,7 @@ class LeverAdmin(admin.ModelAdmin):
         description=_("weighted pipeline (CHF)"), ordering="weighted_pipeline_chf"
     )
     def weighted_pipeline(self, obj: Lever):
-        url = _changelist_url(
+        url = changelist_url(
             Pledge,
             lever__id__exact=obj.pk,
             year=self._year(obj),
@@ -1265,9 +1254,9 @@ class PartnerAdmin(BasePartnerAdmin):
             {
                 "title": _("Pledges and payments"),
                 "summary": services.partner_pledge_summary(partner=obj),
-                "all_url": _changelist_url(Pledge, partner=obj.pk),
-                "payments_url": _changelist_url(Payment, partner=obj.pk),
-                "installments_url": _changelist_url(
+                "all_url": changelist_url(Pledge, partner=obj.pk),
+                "payments_url": changelist_url(Payment, partner=obj.pk),
+                "installments_url": changelist_url(
                     Installment, partner=obj.pk, status="owed"
                 ),
                 "add_url": f"{reverse('admin:pledges_pledge_add')}?partner={obj.pk}"
@@ -1323,7 +1312,7 @@ def start_page_panels(request: HttpRequest) -> list[Panel]:
                     }
                     for lever in levers
                 ],
-                "all_url": _changelist_url(Lever),
+                "all_url": changelist_url(Lever),
             },
         ),
         (
@@ -1331,7 +1320,7 @@ def start_page_panels(request: HttpRequest) -> list[Panel]:
             {
                 "installments": list(overdue[: rows + 1]),
                 "rows": rows,
-                "all_url": _changelist_url(Installment, status="overdue"),
+                "all_url": changelist_url(Installment, status="overdue"),
             },
         ),
     ]

@@ -19,6 +19,7 @@ from django.utils.formats import date_format, number_format
 from django.utils.text import slugify
 
 from crm.lib import spreadsheets
+from crm.lib.names import user_name
 from crm.lib.pdf import PDF_CONTENT_TYPE, render_pdf_document
 from reports.figures.tables import (
     DATE,
@@ -114,7 +115,7 @@ def report_pdf(report: Report, *, user=None, filters: str = "") -> Document:
         title=title,
         language=translation.get_language() or "en",
         generated_at=timezone.localtime(),
-        generated_by=(user.get_full_name() or user.get_username()) if user else "",
+        generated_by=user_name(user),
     )
     rendered = render_pdf_document(
         "reports/pdf/report.html",
