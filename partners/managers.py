@@ -23,6 +23,9 @@ from crm.roles import CONFIDENTIAL_PERMISSION
 
 MONEY = models.DecimalField(max_digits=18, decimal_places=2)
 
+# "Not contacted for six months", as the start page and the filter say it.
+STALE_AFTER = dt.timedelta(days=183)
+
 
 def _today() -> dt.date:
     return timezone.localdate()
