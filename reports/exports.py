@@ -15,10 +15,11 @@ from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
-from django.utils.formats import date_format, number_format
+from django.utils.formats import date_format
 from django.utils.text import slugify
 
 from crm.lib import spreadsheets
+from crm.lib.formats import format_number
 from crm.lib.names import user_name
 from crm.lib.pdf import PDF_CONTENT_TYPE, render_pdf_document
 from reports.figures.tables import (
@@ -142,13 +143,11 @@ def display(value: Any, column: Column) -> Cell:
     css = "report-number" if column.is_number else ""
     if value is None or value == "":
         return Cell("–" if column.is_number else "", css)
-    if column.kind == MONEY_KIND:
-        return Cell(number_format(value, 0, force_grouping=True), css)
-    if column.kind == INT:
-        return Cell(number_format(value, 0, force_grouping=True), css)
+    if column.kind in (MONEY_KIND, INT):
+        return Cell(format_number(value), css)
     if column.kind == NUMBER:
         decimals = max(0, -Decimal(value).normalize().as_tuple().exponent)
-        return Cell(number_format(value, decimals, force_grouping=True), css)
+        return Cell(format_number(value, decimals), css)
     if column.kind == PERCENT:
         return Cell(percent_text(value), css)
     if isinstance(value, dt.date):
