@@ -52,6 +52,7 @@ from crm.admin_helpers import (
 from crm.admin_site import Panel
 from crm.history import HistoryAdmin
 from crm.imports.admin import ImportMixin
+from crm.lib.formats import format_amount
 from crm.lib.names import user_name
 from partners import dashboard, services
 from partners.filters import (
@@ -67,7 +68,7 @@ from partners.filters import (
     StartYearListFilter,
 )
 from partners.forms import ContributionClassField, FollowUpInlineForm
-from partners.managers import STALE_AFTER, sees_confidential
+from partners.managers import sees_confidential
 from partners.models import (
     Affiliation,
     Contact,
@@ -80,7 +81,6 @@ from partners.models import (
     UnitValue,
 )
 
-START_PAGE_ROWS = 10
 CENT = Decimal("0.01")
 
 
@@ -616,13 +616,13 @@ class MembershipAdmin(MembershipFormMixin, HistoryAdmin):
     @admin.display(description=_("annual dues this year (CHF)"))
     def annual_dues(self, obj: Membership):
         dues = getattr(obj, "dues_this_year", None)
-        return f"{dues:,}" if dues is not None else None
+        return format_amount(dues) if dues is not None else None
 
     @admin.display(description=_("annual dues this year (CHF)"))
     def annual_dues_now(self, obj: Membership):
         if obj.pk is None or obj.contribution_class is None:
             return None
-        return f"{obj.annual_dues_chf():,}"
+        return format_amount(obj.annual_dues_chf())
 
 
 @admin.register(UnitValue)
@@ -1159,135 +1159,5 @@ class FollowUpAdmin(NotFoundMixin, HistoryAdmin):
 # The start page --------------------------------------------------------------
 
 
-def start_page_panels(request: HttpRequest) -> list[Panel]:
-    """The task-force member's start page: their follow-ups, recent contacts,
-    partners gone quiet and the headline counts."""
-    user = request.user
-    today = timezone.localdate()
-    panels: list[Panel] = []
-    can_view = {
-        model: user.has_perm(f"partners.view_{model._meta.model_name}")
-        for model in (Partner, Contact, Engagement, FollowUp)
-    }
-
-    counts = []
-    if can_view[Partner]:
-        counts.append(
-            (
-                _("Active partners"),
-                Partner.objects.filter(is_active=True).count(),
-                changelist_url(Partner, is_active__exact=1),
-            )
-        )
-        counts.append(
-            (
-                _("Member States"),
-                Partner.objects.member_states().count(),
-                changelist_url(
-                    Partner,
-                    category__exact=Partner.Category.GOVERNMENT,
-                    country__is_itu_member_state__exact=1,
-                ),
-            )
-        )
-    if can_view[Contact]:
-        counts.append((_("Contacts"), Contact.objects.count(), changelist_url(Contact)))
-    if can_view[Engagement]:
-        counts.append(
-            (
-                _("Engagements this year"),
-                Engagement.objects.visible_to(user)
-                .filter(date__year=today.year)
-                .count(),
-                changelist_url(Engagement, date__year=today.year),
-            )
-        )
-    if can_view[FollowUp]:
-        counts.append(
-            (
-                _("Open follow-ups"),
-                FollowUp.objects.visible_to(user).open().count(),
-                changelist_url(FollowUp, status__exact="open", assignee="all"),
-            )
-        )
-    if counts:
-        panels.append(("admin/partners/panels/start_counts.html", {"counts": counts}))
-
-    if can_view[FollowUp]:
-        mine = (
-            FollowUp.objects.visible_to(user)
-            .filter(assignee=user)
-            .select_related("partner", "engagement")
-            .order_by("due_date", "pk")
-        )
-        panels.append(
-            (
-                "admin/partners/panels/start_followups.html",
-                {
-                    "overdue": list(mine.overdue()[: START_PAGE_ROWS + 1]),
-                    "upcoming": list(mine.upcoming(days=14)[: START_PAGE_ROWS + 1]),
-                    "rows": START_PAGE_ROWS,
-                    "overdue_url": changelist_url(FollowUp, due="overdue"),
-                    "upcoming_url": changelist_url(FollowUp, status__exact="open"),
-                },
-            )
-        )
-
-        team = (
-            FollowUp.objects.visible_to(user)
-            .overdue()
-            .exclude(assignee=user)
-            .select_related("partner", "assignee")
-            .order_by("due_date", "pk")
-        )
-        panels.append(
-            (
-                "admin/partners/panels/start_team_followups.html",
-                {
-                    "overdue": list(team[: START_PAGE_ROWS + 1]),
-                    "rows": START_PAGE_ROWS,
-                    "all_url": changelist_url(FollowUp, due="overdue", assignee="all"),
-                },
-            )
-        )
-
-    if can_view[Engagement]:
-        panels.append(
-            (
-                "admin/partners/panels/start_engagements.html",
-                {
-                    "engagements": list(
-                        Engagement.objects.visible_to(user).prefetch_related(
-                            "partners"
-                        )[:START_PAGE_ROWS]
-                    ),
-                    "all_url": changelist_url(Engagement),
-                    "add_url": reverse("admin:partners_engagement_add")
-                    if user.has_perm("partners.add_engagement")
-                    else None,
-                },
-            )
-        )
-
-    if can_view[Partner]:
-        quiet = (
-            Partner.objects.not_contacted_since(today - STALE_AFTER, user)
-            .with_activity(user)
-            .select_related("country", "owner")
-            .order_by("priority", F("last_engagement_on").asc(nulls_first=True), "name")
-        )
-        panels.append(
-            (
-                "admin/partners/panels/start_quiet_partners.html",
-                {
-                    "partners": list(quiet[: START_PAGE_ROWS + 1]),
-                    "rows": START_PAGE_ROWS,
-                    "all_url": changelist_url(Partner, contacted="stale"),
-                },
-            )
-        )
-    return panels
-
-
-admin.site.register_start_page_panels(start_page_panels, order=10)
+admin.site.register_start_page_panels(dashboard.start_page_panels, order=10)
 admin.site.register_start_page_panels(dashboard.arrears_panel, order=15)

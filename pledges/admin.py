@@ -13,7 +13,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Value
-from django.http import HttpRequest, HttpResponseRedirect
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -29,10 +29,10 @@ from crm.admin_helpers import changelist_url, titled
 from crm.admin_site import Panel
 from crm.history import HistoryAdmin
 from crm.imports.admin import ImportMixin
-from crm.lib.money import format_money
+from crm.lib.formats import format_money, percent_of
 from partners.admin import PartnerAdmin as BasePartnerAdmin
 from partners.models import Partner
-from pledges import services
+from pledges import dashboard, services
 from pledges.filters import (
     DueYearFilter,
     FiguresYearFilter,
@@ -65,20 +65,12 @@ from pledges.models import (
 )
 
 PLEDGES_CSS = {"all": [*ADMIN_CSS["all"], "pledges/admin.css"]}
-HUNDRED = Decimal(100)
 
 
 def money_cell(amount: Decimal | None, currency: str = "CHF") -> str:
     """``format_money()`` kept on one line in a list column."""
     text = format_money(amount, currency)
     return format_html('<span class="crm-nowrap">{}</span>', text) if text else ""
-
-
-def percent(part: Decimal | None, whole: Decimal | None) -> str:
-    if part is None or not whole:
-        return ""
-    # A no-break space: "100 %" stays on one line in a narrow column.
-    return f"{(part * HUNDRED / whole).quantize(Decimal(1))}\u00a0%"
 
 
 # Pledges ----------------------------------------------------------------------
@@ -420,7 +412,7 @@ class PledgeAdmin(ImportMixin, VersionedAdminMixin, HistoryAdmin):
     def received_percent(self, obj: Pledge) -> str:
         if obj.stage in Pledge.Stage.PIPELINE or obj.stage == Pledge.Stage.DECLINED:
             return ""
-        return percent(getattr(obj, "received_amount", None), obj.amount)
+        return percent_of(getattr(obj, "received_amount", None), obj.amount)
 
     @admin.display(description=_("received"))
     def received_summary(self, obj: Pledge) -> str:
@@ -431,7 +423,7 @@ class PledgeAdmin(ImportMixin, VersionedAdminMixin, HistoryAdmin):
             % {
                 "received": format_money(obj.received_amount, obj.currency),
                 "chf": format_money(obj.received_chf),
-                "percent": percent(obj.received_amount, obj.amount),
+                "percent": percent_of(obj.received_amount, obj.amount),
             }
         ]
         if obj.outstanding_amount:
@@ -1002,11 +994,11 @@ class LeverAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("received / target"))
     def percent_of_target(self, obj: Lever) -> str:
-        return percent(obj.received_chf, getattr(obj, "target_chf", None))
+        return percent_of(obj.received_chf, getattr(obj, "target_chf", None))
 
     @admin.display(description=_("with weighted pipeline"))
     def projected_percent(self, obj: Lever) -> str:
-        return percent(
+        return percent_of(
             obj.received_chf + obj.weighted_pipeline_chf,
             getattr(obj, "target_chf", None),
         )
@@ -1058,7 +1050,7 @@ class TargetAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("received / target"))
     def percent_of_target(self, obj: Target) -> str:
-        return percent(obj.received_chf, obj.amount_chf)
+        return percent_of(obj.received_chf, obj.amount_chf)
 
 
 # Partners ---------------------------------------------------------------------
@@ -1125,50 +1117,4 @@ class PartnerAdmin(BasePartnerAdmin):
         return money_cell(value, "") if value else ""
 
 
-# The start page ---------------------------------------------------------------
-
-
-def start_page_panels(request: HttpRequest) -> list[Panel]:
-    """This year's levers against target, and the installments overdue."""
-    user = request.user
-    if not user.has_perm("pledges.view_pledge"):
-        return []
-    today = timezone.localdate()
-    levers = list(Lever.objects.active().with_year_figures(today.year))
-    overdue = (
-        Installment.objects.overdue(today)
-        .with_coverage(today)
-        .select_related("pledge", "pledge__partner")
-        .order_by("due_date", "pk")
-    )
-    rows = 10
-    return [
-        (
-            "admin/pledges/panels/start_levers.html",
-            {
-                "year": today.year,
-                "levers": [
-                    {
-                        "lever": lever,
-                        "target": lever.target_chf,
-                        "received": lever.received_chf,
-                        "weighted": lever.weighted_pipeline_chf,
-                        "percent": percent(lever.received_chf, lever.target_chf),
-                    }
-                    for lever in levers
-                ],
-                "all_url": changelist_url(Lever),
-            },
-        ),
-        (
-            "admin/pledges/panels/start_overdue.html",
-            {
-                "installments": list(overdue[: rows + 1]),
-                "rows": rows,
-                "all_url": changelist_url(Installment, status="overdue"),
-            },
-        ),
-    ]
-
-
-admin.site.register_start_page_panels(start_page_panels, order=20)
+admin.site.register_start_page_panels(dashboard.start_page_panels, order=20)
