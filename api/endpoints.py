@@ -1,8 +1,9 @@
 """The API's endpoints: one viewset per resource, on the apps' querysets.
 
 Visibility is the admin's: engagements and follow-ups through ``visible_to``,
-partner counts through ``with_activity(user)``, partner search through the
-admin's ``partner_search``. Nothing here decides who sees what.
+partner counts through ``with_activity(user)``, partner search through
+``Partner.objects.search`` (the admin's search box calls it too). Nothing here
+decides who sees what.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from api import serializers as s
 from api.problems import problem
 from api.upserts import ERROR, OUTCOMES, upsert
 from crm.models import Country, ExchangeRate
-from partners.admin import partner_search
 from partners.models import (
     Affiliation,
     Contact,
@@ -43,15 +43,10 @@ from reports.models import Meeting
 
 
 class PartnerSearch(filters.SearchFilter):
-    """``?search=``: the admin's partner search, word by word.
-
-    ``partner_search`` lives beside the partner admin for now; it is called
-    here, never copied, so both searches stay one.
-    """
+    """``?search=``: the partner search the admin's search box uses, word by word."""
 
     def filter_queryset(self, request, queryset, view):
-        condition = partner_search(request.query_params.get(self.search_param, ""))
-        return queryset if condition is None else queryset.filter(condition)
+        return queryset.search(request.query_params.get(self.search_param, ""))
 
 
 class ModelViewSet(viewsets.ModelViewSet):

@@ -50,31 +50,30 @@ def setup_django() -> None:
     django.setup()
 
 
-def list_page(condition) -> int:
+def list_page(partners) -> int:
     """Run the partner list's two queries for a search; the partners found."""
-    from partners.models import Partner
-
-    results = Partner.objects.select_related("country", "owner").filter(condition)
+    results = partners.select_related("country", "owner")
     found = results.count()
     list(results.order_by("name", "-pk")[:PAGE])
     return found
 
 
 def search(term: str) -> int:
-    from partners.admin import partner_search
+    from partners.models import Partner
 
-    return list_page(partner_search(term))
+    return list_page(Partner.objects.search(term))
 
 
 def every_partner(term: str) -> int:
     from django.db.models import Q
 
-    from partners.admin import _search_words, _word_condition
+    from partners.models import Partner
+    from partners.search import _search_words, _word_condition
 
     condition = Q()
     for word in _search_words(term):
         condition &= _word_condition(word)
-    return list_page(condition)
+    return list_page(Partner.objects.filter(condition))
 
 
 def best_ms(function, *args) -> float:

@@ -23,6 +23,9 @@ from crm.roles import CONFIDENTIAL_PERMISSION
 
 MONEY = models.DecimalField(max_digits=18, decimal_places=2)
 
+# "Not contacted for six months", as the start page and the filter say it.
+STALE_AFTER = dt.timedelta(days=183)
+
 
 def _today() -> dt.date:
     return timezone.localdate()
@@ -31,6 +34,17 @@ def _today() -> dt.date:
 class PartnerQuerySet(models.QuerySet):
     def member_states(self) -> PartnerQuerySet:
         return self.filter(category="government", country__is_itu_member_state=True)
+
+    def search(self, term: str) -> PartnerQuerySet:
+        """The partners every word of ``term`` matches; all of them if blank.
+
+        The rule and why it reads the indexes as it does: ``partners.search``.
+        """
+        # partners.search imports the models, which import this module.
+        from partners.search import partner_search
+
+        condition = partner_search(term)
+        return self if condition is None else self.filter(condition)
 
     def with_activity(self, user=None) -> PartnerQuerySet:
         """Annotate last engagement date and open / overdue follow-up counts.

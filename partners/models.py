@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from crm.lib.formats import format_money
 from crm.models import Country, import_batch_field
 from partners.managers import (
     ContactQuerySet,
@@ -275,7 +276,7 @@ class UnitValue(models.Model):
         verbose_name_plural = _("contributory units")
 
     def __str__(self) -> str:
-        return f"{self.year}: CHF {self.member_state_unit_chf:,}"
+        return f"{self.year}: {format_money(self.member_state_unit_chf)}"
 
     @property
     def sector_member_unit_chf(self) -> Decimal:

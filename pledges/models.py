@@ -24,10 +24,10 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from crm.lib.currencies import validate_currency
+from crm.lib.formats import format_money
 from crm.lib.money import (
     MissingExchangeRate,
     convert,
-    format_money,
     quantize,
     to_chf,
 )

@@ -23,7 +23,7 @@ from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext_lazy as _
 
-from partners.admin import NotFoundMixin
+from crm.admin_helpers import NotFoundMixin
 from partners.models import Contact, Partner
 from reports.briefs.build import brief_build
 from reports.briefs.data import BriefRequest

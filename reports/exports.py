@@ -15,10 +15,12 @@ from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
-from django.utils.formats import date_format, number_format
+from django.utils.formats import date_format
 from django.utils.text import slugify
 
 from crm.lib import spreadsheets
+from crm.lib.formats import format_number
+from crm.lib.names import user_name
 from crm.lib.pdf import PDF_CONTENT_TYPE, render_pdf_document
 from reports.figures.tables import (
     DATE,
@@ -114,7 +116,7 @@ def report_pdf(report: Report, *, user=None, filters: str = "") -> Document:
         title=title,
         language=translation.get_language() or "en",
         generated_at=timezone.localtime(),
-        generated_by=(user.get_full_name() or user.get_username()) if user else "",
+        generated_by=user_name(user),
     )
     rendered = render_pdf_document(
         "reports/pdf/report.html",
@@ -141,13 +143,11 @@ def display(value: Any, column: Column) -> Cell:
     css = "report-number" if column.is_number else ""
     if value is None or value == "":
         return Cell("–" if column.is_number else "", css)
-    if column.kind == MONEY_KIND:
-        return Cell(number_format(value, 0, force_grouping=True), css)
-    if column.kind == INT:
-        return Cell(number_format(value, 0, force_grouping=True), css)
+    if column.kind in (MONEY_KIND, INT):
+        return Cell(format_number(value), css)
     if column.kind == NUMBER:
         decimals = max(0, -Decimal(value).normalize().as_tuple().exponent)
-        return Cell(number_format(value, decimals, force_grouping=True), css)
+        return Cell(format_number(value, decimals), css)
     if column.kind == PERCENT:
         return Cell(percent_text(value), css)
     if isinstance(value, dt.date):

@@ -30,6 +30,7 @@ from crm.imports.engine import (
     run_import,
 )
 from crm.imports.registry import get_importer
+from crm.lib.formats import format_number
 from crm.lib.tabular import TableError
 from crm.models import ImportBatch
 
@@ -260,7 +261,7 @@ def cap_names(names: list[str], limit: int) -> list[str]:
     """At most ``limit`` names, each shortened, and a count of the others."""
     kept = [clip(str(name), 100) for name in names[:limit]]
     if len(names) > limit:
-        kept.append(_("… and %(n)s more") % {"n": f"{len(names) - limit:,}"})
+        kept.append(_("… and %(n)s more") % {"n": format_number(len(names) - limit)})
     return kept
 
 

@@ -37,6 +37,7 @@ from django.utils.translation import gettext as _
 from simple_history.utils import get_m2m_reverse_field_name
 
 from crm.history import history_visible_to
+from crm.lib.names import user_name
 
 EMPTY = "—"
 
@@ -295,7 +296,7 @@ def _latest_history_ids(model: type[models.Model], pks: list) -> dict:
 def _user_name(user) -> str:
     if user is None:
         return _("someone (no user recorded)")
-    return user.get_full_name() or user.get_username()
+    return user_name(user)
 
 
 def _display(model_field, value) -> str:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from crm.lib.formats import format_number
 from crm.lib.tabular import TableError
 
 # Parts of an XLSX (sheets, styles, strings...): a workbook has a few dozen.
@@ -68,4 +69,4 @@ def refuse(what: str, found: object, limit: object, setting: str = "") -> LimitE
 
 
 def _number(value: object) -> str:
-    return f"{value:,}" if isinstance(value, int) else str(value)
+    return format_number(value) if isinstance(value, int) else str(value)

@@ -14,24 +14,12 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 USD = "USD"
 CHF = "CHF"
 CENT = Decimal("0.01")
 RATE_PLACES = Decimal("1e-16")  # the 16 places of the stored conversion rates
-
-
-def format_money(amount: Decimal | None, currency: str = CHF) -> str:
-    """``CHF 1,234.50`` in the active language (``CHF 1 234,50`` in French).
-
-    An empty string for no amount; without a currency, the number alone.
-    """
-    if amount is None:
-        return ""
-    number = number_format(amount, 2, force_grouping=True)
-    return f"{currency} {number}" if currency else number
 
 
 class MissingExchangeRate(ValidationError):

@@ -148,3 +148,10 @@ def normalize_name(text: str | None) -> str:
     if words and words[0] == "the":
         words = words[1:]
     return _SPACES.sub(" ", " ".join(words)).strip()
+
+
+def user_name(user) -> str:
+    """How a user is named on pages, documents and downloads: full name or login."""
+    if user is None:
+        return ""
+    return user.get_full_name() or user.get_username()

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from crm.lib.formats import format_number
 from crm.lib.names import normalize_name, repair_mojibake
 from crm.lib.parse import is_total_label
 from crm.lib.spreadsheets import Formula, restore
@@ -205,7 +206,7 @@ def check_text_cells(data: bytes, limits: ImportLimits | None = None) -> None:
         raise refuse(
             _("characters in line %(line)s, column %(column)s")
             % {
-                "line": f"{data.count(b'\n', 0, run.start()) + 1:,}",
+                "line": format_number(data.count(b"\n", 0, run.start()) + 1),
                 "column": column,
             },
             len(text),
@@ -760,8 +761,8 @@ def _check_lengths(
                 % {
                     "line": line,
                     "column": _header(headers, index) if headers else index + 1,
-                    "length": f"{len(value):,}",
-                    "limit": f"{max_cell_chars:,}",
+                    "length": format_number(len(value)),
+                    "limit": format_number(max_cell_chars),
                 }
             )
 
@@ -784,14 +785,14 @@ def _check_size(rows: int, cells: int, limits: ImportLimits) -> None:
     if rows > limits.max_rows:
         raise refuse(
             _("rows below the header"),
-            _("at least %(n)s") % {"n": f"{rows:,}"},
+            _("at least %(n)s") % {"n": format_number(rows)},
             limits.max_rows,
             "IMPORT_MAX_ROWS",
         )
     if cells > limits.max_cells:
         raise refuse(
             _("cells below the header"),
-            _("at least %(n)s") % {"n": f"{cells:,}"},
+            _("at least %(n)s") % {"n": format_number(cells)},
             limits.max_cells,
             "IMPORT_MAX_CELLS",
         )

@@ -33,6 +33,7 @@ from xml.sax.saxutils import unescape
 
 from django.utils.translation import gettext as _
 
+from crm.lib.formats import format_number
 from crm.lib.import_limits import MAX_ZIP_ENTRIES, ImportLimits, refuse
 from crm.lib.tabular import TableError
 
@@ -154,7 +155,7 @@ def _check_directory(infos: list[zipfile.ZipInfo], size: int, limits) -> None:
 
 
 def _megabytes(size: int) -> str:
-    return f"{size / 2**20:,.1f}"
+    return format_number(size / 2**20, 1)
 
 
 def _parser(part: str):
@@ -273,7 +274,7 @@ def column_letters(number: int) -> str:
     while number > 0 and len(letters) <= 10:
         number, rest = divmod(number - 1, 26)
         letters = chr(65 + rest) + letters
-    return letters if number == 0 else f"{number:,}"
+    return letters if number == 0 else format_number(number)
 
 
 def _column_number(reference: str) -> int:
@@ -430,7 +431,7 @@ def _scan_sheet(
             if scan.rows > limits.max_rows:
                 raise refuse(
                     _('rows in sheet "%(sheet)s"') % {"sheet": sheet},
-                    _("at least %(n)s") % {"n": f"{scan.rows:,}"},
+                    _("at least %(n)s") % {"n": format_number(scan.rows)},
                     limits.max_rows,
                     "IMPORT_MAX_ROWS",
                 )
@@ -446,7 +447,7 @@ def _scan_sheet(
             if scan.rows > limits.max_rows:
                 raise refuse(
                     _('rows in sheet "%(sheet)s"') % {"sheet": sheet},
-                    _("at least %(n)s") % {"n": f"{scan.rows:,}"},
+                    _("at least %(n)s") % {"n": format_number(scan.rows)},
                     limits.max_rows,
                     "IMPORT_MAX_ROWS",
                 )
@@ -470,9 +471,9 @@ def _scan_sheet(
                     raise refuse(
                         _('highest column used in sheet "%(sheet)s"')
                         % {"sheet": sheet},
-                        f"{column_letters(widest)} ({widest:,})",
+                        f"{column_letters(widest)} ({format_number(widest)})",
                         f"{column_letters(limits.max_columns)} "
-                        f"({limits.max_columns:,})",
+                        f"({format_number(limits.max_columns)})",
                         "IMPORT_MAX_COLUMNS",
                     )
                 if not scan.first_column or min(numbers) < scan.first_column:
@@ -505,9 +506,9 @@ def _scan_sheet(
                     raise refuse(
                         _('highest column used in sheet "%(sheet)s"')
                         % {"sheet": sheet},
-                        f"{column_letters(column)} ({column:,})",
+                        f"{column_letters(column)} ({format_number(column)})",
                         f"{column_letters(limits.max_columns)} "
-                        f"({limits.max_columns:,})",
+                        f"({format_number(limits.max_columns)})",
                         "IMPORT_MAX_COLUMNS",
                     )
                 if not scan.first_column or column < scan.first_column:
@@ -525,7 +526,7 @@ def _scan_sheet(
                 if scan.rows > limits.max_rows:
                     raise refuse(
                         _('rows in sheet "%(sheet)s"') % {"sheet": sheet},
-                        _("at least %(n)s") % {"n": f"{scan.rows:,}"},
+                        _("at least %(n)s") % {"n": format_number(scan.rows)},
                         limits.max_rows,
                         "IMPORT_MAX_ROWS",
                     )

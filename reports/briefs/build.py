@@ -18,6 +18,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from crm.lib.names import user_name
 from crm.models import Country
 from partners.models import (
     Contact,
@@ -48,7 +49,6 @@ from reports.briefs.sections import (
     long_date,
     membership_lines,
     money_summaries,
-    name_of_user,
     person_of,
 )
 from reports.models import Meeting, PrintLog
@@ -105,7 +105,7 @@ def _partner_briefs(
             country_other_name=country_names[1],
             region=p.country.get_itu_region_display() if p.country else "",
             parent=p.parent.name if p.parent else "",
-            owner=name_of_user(p.owner),
+            owner=user_name(p.owner),
             priority=p.get_priority_display(),
             website=p.website,
             tags=[t.name for t in p.tags.all()],
@@ -164,7 +164,7 @@ def _meetings(meeting_ids: Sequence[int], today: dt.date) -> list[MeetingInfo]:
                 ends_at=m.ends_at,
                 place=m.place,
                 counterparts=counterparts,
-                staff=sorted(name_of_user(u) for u in m.staff.all()),
+                staff=sorted(user_name(u) for u in m.staff.all()),
                 partners=[p.name for p in partners],
                 partner_ids=[p.pk for p in partners],
                 objectives=m.objectives,
@@ -210,7 +210,7 @@ def _contact_info(contact_id: int, user, today: dt.date) -> tuple[ContactInfo, l
                 confidential=e.confidential,
                 event=e.event.name if e.event else "",
                 contacts=[str(c) for c in e.contacts.all()],
-                staff=[name_of_user(u) for u in e.staff.all()],
+                staff=[user_name(u) for u in e.staff.all()],
                 partners=[p.name for p in e.partners.all()],
             )
         )
@@ -376,7 +376,7 @@ def brief_build(
         filename=filename,
         language=request.language,
         generated_at=now,
-        generated_by=name_of_user(user) if user and user.is_authenticated else "",
+        generated_by=user_name(user) if user and user.is_authenticated else "",
         includes_confidential=visible_confidential,
         briefs=briefs,
         meetings=meetings,

@@ -20,6 +20,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from crm.lib.names import user_name
 from partners.models import (
     Affiliation,
     Contact,
@@ -52,12 +53,6 @@ RECENTLY_LEFT_DAYS = 365
 def brief_engagement_limit() -> int:
     """Engagements shown in a partner's brief; the rest go to the annex."""
     return int(getattr(settings, "REPORTS_BRIEF_ENGAGEMENTS", 8))
-
-
-def name_of_user(user) -> str:
-    if user is None:
-        return ""
-    return user.get_full_name() or user.get_username()
 
 
 def long_date(value: dt.date) -> str:
@@ -254,7 +249,7 @@ def engagements_by_partner(
         .order_by("user__last_name", "user__username")
     ):
         if row.engagement_id in lines:
-            lines[row.engagement_id].staff.append(name_of_user(row.user))
+            lines[row.engagement_id].staff.append(user_name(row.user))
     for row in (
         through.objects.filter(engagement__in=ids)
         .select_related("partner")
@@ -300,7 +295,7 @@ def followups_by_partner(
         line = FollowUpLine(
             description=f.description,
             due_date=f.due_date,
-            assignee=name_of_user(f.assignee),
+            assignee=user_name(f.assignee),
             is_overdue=overdue,
             days_overdue=(today - f.due_date).days if overdue else 0,
             engagement=f.engagement.subject if f.engagement else "",

@@ -25,10 +25,10 @@ from typing import Any
 from django.db.models import DecimalField, QuerySet
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
-from django.utils.formats import number_format
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
+from crm.lib.formats import format_percent
 from crm.models import Country
 from reports import charts
 from reports.filters import Period
@@ -159,4 +159,4 @@ def chf_text(value: Decimal | None) -> str:
 
 def percent_text(value: Decimal | None) -> str:
     """As the table shows it: "80,3 %" in French, a no-break space before %."""
-    return "–" if value is None else f"{number_format(value, 1)}\u00a0%"
+    return "–" if value is None else format_percent(value, 1)

@@ -2,47 +2,32 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
-
 from django import template
-from django.utils.formats import number_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from crm.lib.formats import CHF, format_money, format_number
+
 register = template.Library()
-
-
-def _whole(value) -> str:
-    amount = Decimal(value).quantize(Decimal(1), rounding=ROUND_HALF_UP)
-    return number_format(amount, decimal_pos=0, force_grouping=True)
 
 
 @register.filter
 def chf(value) -> str:
     """A CHF amount in whole francs: "CHF 1,234,567" (fr: "1 234 567 CHF")."""
-    if value is None or value == "":
-        return ""
-    return _("CHF %(amount)s") % {"amount": _whole(value)}
+    return format_money(value, CHF, places=0)
 
 
 @register.filter
 def money(value, currency: str) -> str:
     """An amount in its own currency, whole units: "EUR 250,000"."""
-    if value is None or value == "":
-        return ""
-    return _("%(currency)s %(amount)s") % {
-        "currency": currency,
-        "amount": _whole(value),
-    }
+    return format_money(value, currency, places=0)
 
 
 @register.filter
 def amount(value) -> str:
     """A whole number with the language's grouping: 1,234,567 / 1 234 567."""
-    if value is None or value == "":
-        return ""
-    return _whole(value)
+    return format_number(value)
 
 
 def _css_escape(text: str) -> str:

@@ -8,8 +8,9 @@ import pytest
 from django.core.management import call_command
 from django.db import transaction
 
-from crm.lib.names import normalize_name, repair_mojibake
+from crm.lib.names import normalize_name, repair_mojibake, user_name
 from crm.models import Country
+from tests.factories import UserFactory
 
 
 @pytest.fixture(scope="module")
@@ -135,3 +136,15 @@ def test_a_country_is_found_by_iso_code_m49_code_name_or_alias(
 @pytest.mark.parametrize("text", ["", "   ", "Korea", "Atlantis", "XYZ", "999"])
 def test_an_unknown_or_ambiguous_name_finds_nothing(reference, db, text):
     assert Country.objects.find(text) is None
+
+
+@pytest.mark.django_db
+def test_a_user_is_named_by_full_name_or_else_login():
+    named = UserFactory(username="kito", first_name="Kenji", last_name="Ito")
+    bare = UserFactory(username="ops", first_name="", last_name="")
+
+    assert [user_name(named), user_name(bare), user_name(None)] == [
+        "Kenji Ito",
+        "ops",
+        "",
+    ]

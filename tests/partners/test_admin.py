@@ -37,6 +37,7 @@ from tests.factories import (
     UnitValueFactory,
     UserFactory,
 )
+from tests.partners.test_search import SEARCHES
 
 pytestmark = pytest.mark.django_db
 
@@ -304,100 +305,15 @@ def test_partner_search_finds_acronym_code_and_contact_email(admin_client):
         assert list(response.context["cl"].result_list) == [wb], term
 
 
-@pytest.fixture
-def search_partners():
-    korea = CountryFactory(name_en="Republic of Korea", itu_name="Korea (Rep. of)")
-    japan = CountryFactory(name_en="Japan", itu_name="Japan")
-    CountryAliasFactory(country=korea, name="South Korea")
-    kt = PartnerFactory(name="Korea Telecom", short_name="KT", country=japan)
-    operator = PartnerFactory(name="Telecom Operator", short_name="TO", country=korea)
-    AffiliationFactory(
-        partner=operator, contact=ContactFactory(email="kim@operator.example")
-    )
-    fund = PartnerFactory(name="Digital Fund", code="fund-kor", country=None)
-    bank = PartnerFactory(name="World Bank Group", short_name="WBG", country=japan)
-    return {"kt": kt, "operator": operator, "fund": fund, "bank": bank}
-
-
-SEARCHES = [
-    # Each word may match a different field: name, country, acronym, e-mail.
-    ("telecom korea", {"kt", "operator"}),
-    ("telecom operator.example", {"operator"}),
-    ("telecom JPN", set()),
-    ("bank japan", {"bank"}),
-    ("wbg bank group", {"bank"}),
-    ('"world bank"', {"bank"}),
-    ('"bank world"', set()),
-    ("kor", {"kt", "operator", "fund"}),
-    ("TO", {"operator"}),
-    ("to korea", {"operator"}),
-    # A spelling of the country, whole, or every word matching.
-    ("South Korea", {"operator"}),
-    ("korea telecom", {"kt", "operator"}),
-    ("nothing like it", set()),
-]
-
-
 @pytest.mark.parametrize(("term", "expected"), SEARCHES)
-@pytest.mark.parametrize("probe_limit", [5000, 0])
-def test_partner_search_finds_the_same_partners_whichever_word_it_starts_from(
-    admin_client, search_partners, monkeypatch, probe_limit, term, expected
+def test_the_partner_search_box_finds_what_the_search_finds(
+    admin_client, search_partners, term, expected
 ):
-    # A limit of 0: no word's partners are collected first, every partner is
-    # tested against every word.
-    monkeypatch.setattr("partners.admin.PROBE_LIMIT", probe_limit)
-
     response = admin_client.get(changelist("partner"), {"q": term})
 
     found = set(response.context["cl"].result_list)
     assert found == {search_partners[key] for key in expected}
-
-
-def test_partner_search_starts_from_the_word_matching_fewest(
-    search_partners, monkeypatch
-):
-    from partners.admin import _first_word
-
-    # "korea" is tried first, being longer, but matches two partners.
-    monkeypatch.setattr("partners.admin.FEW_MATCHES", 0)
-    first, ids = _first_word(["korea", "wbg"])
-
-    assert (first, ids) == (1, [search_partners["bank"].pk])
-
-
-def test_partner_search_tests_every_partner_for_short_or_common_words(
-    search_partners, monkeypatch
-):
-    from partners.admin import _first_word
-
-    assert _first_word(["kt", "to"]) == (None, [])
-    monkeypatch.setattr("partners.admin.PROBE_LIMIT", 1)
-    assert _first_word(["korea", "telecom"]) == (None, [])
-
-
-@pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="trigram indexes are PostgreSQL's"
-)
-def test_trigram_indexes_serve_the_search_lookups(search_partners):
-    from partners.admin import _word_matches
-
-    sql, params = _word_matches("telecom").query.sql_with_params()
-    with connection.cursor() as cursor:
-        # The tables are tiny: make the planner show that it could use them
-        # (a B-tree read whole would stand in for a table scan).
-        for scan in ["seqscan", "indexscan", "indexonlyscan"]:
-            cursor.execute(f"SET LOCAL enable_{scan} = off")
-        cursor.execute(f"EXPLAIN {sql}", params)
-        plan = "\n".join(row[0] for row in cursor.fetchall())
-
-    for index in [
-        "partners_partner_name_trgm",
-        "partners_partner_name_fr_trgm",
-        "partners_partner_short_name_trgm",
-        "partners_partner_code_trgm",
-        "partners_contact_email_trgm",
-    ]:
-        assert index in plan
+    assert found == set(Partner.objects.search(term))
 
 
 def test_has_overdue_followups_filter(admin_client):

@@ -1,0 +1,21 @@
+"""Template filters for money and amounts: thin wrappers of ``crm.lib.formats``."""
+
+from __future__ import annotations
+
+from django import template
+
+from crm.lib.formats import CHF, format_amount, format_money
+
+register = template.Library()
+
+
+@register.filter
+def money(value, currency: str = CHF) -> str:
+    """An amount with its currency, in cents: "CHF 1,234.50" / "1 234,50 CHF"."""
+    return format_money(value, currency)
+
+
+@register.filter
+def amount(value, places: int = 2) -> str:
+    """An amount alone: "1,234.50" / "1 234,50"; ``amount:0`` in whole units."""
+    return format_amount(value, int(places))
