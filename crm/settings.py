@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -69,6 +70,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "outreach.apps.OutreachConfig",
     "demo.apps.DemoConfig",  # seed_demo, demo_user; never imported by the product
     "django_tasks_db",
     "django_otp",
@@ -266,6 +268,46 @@ TASKS = {
         "QUEUES": ["default"],
     }
 }
+
+# E-mail. DEBUG prints messages on the console; otherwise SMTP with the server
+# from EMAIL_URL (smtp://user:password@host:587, ?tls=1 or smtps:// for TLS
+# from the start) or from EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER,
+# EMAIL_HOST_PASSWORD, EMAIL_USE_TLS, EMAIL_USE_SSL.
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = envbool("EMAIL_USE_TLS")
+EMAIL_USE_SSL = envbool("EMAIL_USE_SSL")
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))
+if os.environ.get("EMAIL_URL"):
+    _email = urlsplit(os.environ["EMAIL_URL"])
+    _email_query = parse_qs(_email.query)
+    EMAIL_HOST = _email.hostname or EMAIL_HOST
+    EMAIL_USE_SSL = _email.scheme == "smtps"
+    EMAIL_USE_TLS = not EMAIL_USE_SSL and _email_query.get("tls", [""])[0].lower() in {
+        "1",
+        "true",
+        "yes",
+    }
+    EMAIL_PORT = _email.port or (465 if EMAIL_USE_SSL else 587 if EMAIL_USE_TLS else 25)
+    EMAIL_HOST_USER = unquote(_email.username or "")
+    EMAIL_HOST_PASSWORD = unquote(_email.password or "")
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "crm@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The address users reach the CRM at, for links in e-mails and calendar feeds.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+# Digests (outreach/): planned from this hour (local time), each send tried
+# up to DIGEST_MAX_ATTEMPTS times, waiting attempts x DIGEST_RETRY_MINUTES.
+DIGEST_SEND_HOUR = int(os.environ.get("DIGEST_SEND_HOUR", "7"))
+DIGEST_MAX_ATTEMPTS = int(os.environ.get("DIGEST_MAX_ATTEMPTS", "4"))
+DIGEST_RETRY_MINUTES = int(os.environ.get("DIGEST_RETRY_MINUTES", "10"))
 
 # Largest file the import page accepts, in MB.
 IMPORT_MAX_UPLOAD_MB = int(os.environ.get("IMPORT_MAX_UPLOAD_MB", "200"))
