@@ -269,36 +269,56 @@ TASKS = {
     }
 }
 
-# E-mail. DEBUG prints messages on the console; otherwise SMTP with the server
-# from EMAIL_URL (smtp://user:password@host:587, ?tls=1 or smtps:// for TLS
-# from the start) or from EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER,
-# EMAIL_HOST_PASSWORD, EMAIL_USE_TLS, EMAIL_USE_SSL.
-EMAIL_BACKEND = os.environ.get(
+# E-mail (Django's MAILERS). DEBUG prints messages on the console; otherwise
+# SMTP to the server in EMAIL_URL (smtp://user:password@host:587/?tls=1, or
+# smtps:// for TLS from the start), or in EMAIL_HOST, EMAIL_PORT,
+# EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS, EMAIL_USE_SSL.
+# EMAIL_BACKEND picks another backend (a dotted path).
+
+
+def _smtp_options() -> dict:
+    options = {
+        "host": os.environ.get("EMAIL_HOST", "localhost"),
+        "port": int(os.environ.get("EMAIL_PORT", "25")),
+        "username": os.environ.get("EMAIL_HOST_USER", ""),
+        "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
+        "use_tls": envbool("EMAIL_USE_TLS"),
+        "use_ssl": envbool("EMAIL_USE_SSL"),
+        "timeout": int(os.environ.get("EMAIL_TIMEOUT", "30")),
+    }
+    if os.environ.get("EMAIL_URL"):
+        url = urlsplit(os.environ["EMAIL_URL"])
+        if url.scheme not in {"smtp", "smtps"}:
+            raise ImproperlyConfigured(
+                f"EMAIL_URL must start with smtp:// or smtps://, not {url.scheme}://"
+            )
+        tls = parse_qs(url.query).get("tls", [""])[0].lower() in {"1", "true", "yes"}
+        ssl = url.scheme == "smtps"
+        options |= {
+            "host": url.hostname or "localhost",
+            "port": url.port or (465 if ssl else 587 if tls else 25),
+            "username": unquote(url.username or ""),
+            "password": unquote(url.password or ""),
+            "use_tls": tls and not ssl,
+            "use_ssl": ssl,
+        }
+    return options
+
+
+_EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND",
     "django.core.mail.backends.console.EmailBackend"
     if DEBUG
     else "django.core.mail.backends.smtp.EmailBackend",
 )
-EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
-EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
-EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
-EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
-EMAIL_USE_TLS = envbool("EMAIL_USE_TLS")
-EMAIL_USE_SSL = envbool("EMAIL_USE_SSL")
-EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))
-if os.environ.get("EMAIL_URL"):
-    _email = urlsplit(os.environ["EMAIL_URL"])
-    _email_query = parse_qs(_email.query)
-    EMAIL_HOST = _email.hostname or EMAIL_HOST
-    EMAIL_USE_SSL = _email.scheme == "smtps"
-    EMAIL_USE_TLS = not EMAIL_USE_SSL and _email_query.get("tls", [""])[0].lower() in {
-        "1",
-        "true",
-        "yes",
+MAILERS = {
+    "default": {
+        "BACKEND": _EMAIL_BACKEND,
+        "OPTIONS": _smtp_options()
+        if _EMAIL_BACKEND.endswith(".smtp.EmailBackend")
+        else {},
     }
-    EMAIL_PORT = _email.port or (465 if EMAIL_USE_SSL else 587 if EMAIL_USE_TLS else 25)
-    EMAIL_HOST_USER = unquote(_email.username or "")
-    EMAIL_HOST_PASSWORD = unquote(_email.password or "")
+}
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "crm@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # The address users reach the CRM at, for links in e-mails and calendar feeds.

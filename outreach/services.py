@@ -239,7 +239,10 @@ def digest_message(*, user, kind: str, today: dt.date) -> EmailMultiAlternatives
         body=text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[user.email],
-        headers={"Auto-Submitted": "auto-generated"},
+        headers={
+            "Auto-Submitted": "auto-generated",
+            "Content-Language": preference.language,
+        },
     )
     message.attach_alternative(html, "text/html")
     return message
