@@ -18,6 +18,7 @@ from tests.factories import (
     InstallmentFactory,
     MeetingFactory,
     PartnerFactory,
+    PledgeFactory,
     UserFactory,
 )
 
@@ -213,6 +214,9 @@ def test_the_weekly_digest_shows_the_team_overdue_by_owner_and_overdue_installme
         due_date=days(-40),
     )
     installment = InstallmentFactory(due_date=days(-20))
+    moved = PledgeFactory(title="Smart villages", stage="proposal")
+    moved.stage = "pledged"
+    moved.save()
 
     send_digests()
 
@@ -222,6 +226,7 @@ def test_the_weekly_digest_shows_the_team_overdue_by_owner_and_overdue_installme
         assert "Ana Silva: 2" in part
         assert f"{days(-10):%Y-%m-%d}" in part
         assert installment.pledge.title in part
+        assert "Smart villages → Pledged" in part
 
 
 def test_the_weekly_digest_leaves_out_pledges_for_users_who_cannot_see_them(
