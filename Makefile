@@ -9,7 +9,7 @@ PORT ?= 8000
 # Production settings for `check --deploy`: a throwaway random key, DEBUG off.
 PROD_ENV = DEBUG=False SECRET_KEY=$$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))') ALLOWED_HOSTS=crm.example.org
 
-.PHONY: help install system-deps run serve worker test test-postgres lint fmt check bench clean
+.PHONY: help install system-deps run serve worker scheduler test test-postgres lint fmt check bench clean
 
 help:
 	@grep -E '^[a-z-]+:.*?## ' $(MAKEFILE_LIST) | awk -F':.*?## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -38,6 +38,9 @@ serve: install ## Production setup on one machine: gunicorn + WhiteNoise + worke
 
 worker: install ## Run the background task worker (large packs and imports)
 	$(PY) manage.py db_worker
+
+scheduler: install ## Plan and send the e-mail digests every few minutes (make run/serve start it)
+	PY=$(PY) ./scripts/scheduler.sh
 
 test: install ## Run the whole test suite (DATABASE_URL selects the database)
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -69,6 +70,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "outreach.apps.OutreachConfig",
     "demo.apps.DemoConfig",  # seed_demo, demo_user; never imported by the product
     "django_tasks_db",
     "django_otp",
@@ -266,6 +268,66 @@ TASKS = {
         "QUEUES": ["default"],
     }
 }
+
+# E-mail (Django's MAILERS). DEBUG prints messages on the console; otherwise
+# SMTP to the server in EMAIL_URL (smtp://user:password@host:587/?tls=1, or
+# smtps:// for TLS from the start), or in EMAIL_HOST, EMAIL_PORT,
+# EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS, EMAIL_USE_SSL.
+# EMAIL_BACKEND picks another backend (a dotted path).
+
+
+def _smtp_options() -> dict:
+    options = {
+        "host": os.environ.get("EMAIL_HOST", "localhost"),
+        "port": int(os.environ.get("EMAIL_PORT", "25")),
+        "username": os.environ.get("EMAIL_HOST_USER", ""),
+        "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
+        "use_tls": envbool("EMAIL_USE_TLS"),
+        "use_ssl": envbool("EMAIL_USE_SSL"),
+        "timeout": int(os.environ.get("EMAIL_TIMEOUT", "30")),
+    }
+    if os.environ.get("EMAIL_URL"):
+        url = urlsplit(os.environ["EMAIL_URL"])
+        if url.scheme not in {"smtp", "smtps"}:
+            raise ImproperlyConfigured(
+                f"EMAIL_URL must start with smtp:// or smtps://, not {url.scheme}://"
+            )
+        tls = parse_qs(url.query).get("tls", [""])[0].lower() in {"1", "true", "yes"}
+        ssl = url.scheme == "smtps"
+        options |= {
+            "host": url.hostname or "localhost",
+            "port": url.port or (465 if ssl else 587 if tls else 25),
+            "username": unquote(url.username or ""),
+            "password": unquote(url.password or ""),
+            "use_tls": tls and not ssl,
+            "use_ssl": ssl,
+        }
+    return options
+
+
+_EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+MAILERS = {
+    "default": {
+        "BACKEND": _EMAIL_BACKEND,
+        "OPTIONS": _smtp_options()
+        if _EMAIL_BACKEND.endswith(".smtp.EmailBackend")
+        else {},
+    }
+}
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "crm@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The address users reach the CRM at, for links in e-mails and calendar feeds.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+# Digests (outreach/): planned from this hour (local time), each send tried
+# up to DIGEST_MAX_ATTEMPTS times, waiting attempts x DIGEST_RETRY_MINUTES.
+DIGEST_SEND_HOUR = int(os.environ.get("DIGEST_SEND_HOUR", "7"))
+DIGEST_MAX_ATTEMPTS = int(os.environ.get("DIGEST_MAX_ATTEMPTS", "4"))
+DIGEST_RETRY_MINUTES = int(os.environ.get("DIGEST_RETRY_MINUTES", "10"))
 
 # Largest file the import page accepts, in MB.
 IMPORT_MAX_UPLOAD_MB = int(os.environ.get("IMPORT_MAX_UPLOAD_MB", "200"))

@@ -33,7 +33,9 @@ esac
 workers=${WEB_WORKERS:-$(( $(nproc) * 2 + 1 ))}
 "$py" manage.py db_worker --no-reload >worker.log 2>&1 &
 worker=$!
-trap 'kill $worker 2>/dev/null || true' EXIT INT TERM
-echo "Serving on http://${HOST:-127.0.0.1}:${PORT:-8000}/admin/ with $workers web processes and a task worker (pid $worker)."
+PY="$py" ./scripts/scheduler.sh >scheduler.log 2>&1 &
+scheduler=$!
+trap 'kill $worker $scheduler 2>/dev/null || true' EXIT INT TERM
+echo "Serving on http://${HOST:-127.0.0.1}:${PORT:-8000}/admin/ with $workers web processes, a task worker (pid $worker) and the digest scheduler (pid $scheduler)."
 .venv/bin/gunicorn crm.wsgi:application --bind "${HOST:-127.0.0.1}:${PORT:-8000}" \
   --workers "$workers" --access-logfile - --timeout "${WEB_TIMEOUT:-120}"

@@ -134,7 +134,7 @@ def pipeline_report(
         weighted_chf=sum((r.weighted_chf for r in quarter_rows), ZERO),
     )
 
-    moved_rows = _moved_stage(selected, today)
+    moved_rows = moved_stage(selected, today)
 
     return Report(
         slug="pipeline",
@@ -231,14 +231,16 @@ def _quarter_label(value: dt.date | None) -> str:
     return f"{value.year} Q{(value.month - 1) // 3 + 1}"
 
 
-def _moved_stage(selected: QuerySet, today: dt.date) -> list[MovedRow]:
-    """Pledges that moved stage in the 30 days up to ``today``, latest first.
+def moved_stage(
+    selected: QuerySet, today: dt.date, days: int = MOVED_STAGE_DAYS
+) -> list[MovedRow]:
+    """Pledges that moved stage in the ``days`` up to ``today``, latest first.
 
     A move is a version of the pledge whose stage differs from the version
     before it. A pledge closed in those days whose history does not show it
     (closed before the history was kept) counts from its closing date.
     """
-    since = today - dt.timedelta(days=MOVED_STAGE_DAYS)
+    since = today - dt.timedelta(days=days)
     start = timezone.make_aware(dt.datetime.combine(since, dt.time.min))
     end = timezone.make_aware(
         dt.datetime.combine(today + dt.timedelta(days=1), dt.time.min)

@@ -40,7 +40,7 @@ from pypdf import PdfReader
 
 from api.models import ApiToken
 from crm.roles import ADMINISTRATOR, FINANCE, TASK_FORCE, VIEWER, roles_setup
-from partners.models import Contact, Partner
+from partners.models import Contact, Event, Partner
 from reports.models import Meeting, PrintLog
 from reports.views import REPORTS
 from tests.crm.test_permission_matrix import records
@@ -66,6 +66,8 @@ ARGUMENTS_BY_URL = {
     ("admin:reports_printlog_download", "pk"): PrintLog,
     ("admin:auth_user_password_change", "id"): get_user_model(),
     ("api_tokens:revoke", "pk"): ApiToken,
+    ("outreach:meeting_ics", "pk"): Meeting,
+    ("outreach:event_ics", "pk"): Event,
 }
 KNOWN_ARGUMENTS = {
     "object_id",
