@@ -62,9 +62,7 @@ def test_partner_search_tests_every_partner_for_short_or_common_words(
     assert _first_word(["korea", "telecom"]) == (None, [])
 
 
-@pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="trigram indexes are PostgreSQL's"
-)
+@pytest.mark.postgresql  # trigram indexes are PostgreSQL's
 def test_trigram_indexes_serve_the_search_lookups(search_partners):
     sql, params = _word_matches("telecom").query.sql_with_params()
     with connection.cursor() as cursor:
