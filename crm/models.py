@@ -256,6 +256,7 @@ class ImportBatch(models.Model):
         RUNNING = "running", _("Running")
         DONE = "done", _("Imported")
         FAILED = "failed", _("Failed, nothing imported")
+        UNDONE = "undone", _("Undone")
 
     resource = models.CharField(_("imported as"), max_length=40, db_index=True)
     user = models.ForeignKey(
@@ -300,6 +301,15 @@ class ImportBatch(models.Model):
     # What the preview page shows (``crm.imports.engine.Preview``): counts and
     # the first rows, never the whole file. Emptied once the file is imported.
     preview = models.JSONField(_("preview"), default=dict, blank=True)
+    undone_at = models.DateTimeField(_("undone"), null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("undone by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -311,6 +321,7 @@ class ImportBatch(models.Model):
         permissions = [
             ("import_data", _("Can import data from files")),
             ("export_data", _("Can export data (lists and report downloads)")),
+            ("undo_import", _("Can undo imports")),
         ]
 
     def __str__(self) -> str:

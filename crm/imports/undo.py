@@ -1,0 +1,185 @@
+"""Undo an import: delete what a batch created, put back what it updated.
+
+Everything comes from the history rows the batch wrote (``crm.imports.history``,
+reason "import batch N"): a "+" row is a record the batch created, a "~" row
+one it updated, whose earlier state is the history row just before it. The
+undo refuses, listing who edited what and when, once any of those records has
+a later history row (an edit by hand, a later import, a merge). Records a user
+may not see are counted in that list, never named.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from crm.imports.history import audited_models, batch_reason
+from crm.models import ImportBatch
+
+UNDO_PERMISSION = "crm.undo_import"
+
+
+def undo_reason(batch: ImportBatch) -> str:
+    return f"undo import {batch.pk}"
+
+
+def may_undo(user, batch: ImportBatch) -> bool:
+    """Administrators (the permission), and the uploader for their own batch."""
+    if user is None:
+        return True  # a command run by the operator
+    return user.has_perm(UNDO_PERMISSION) or (
+        batch.user_id is not None and batch.user_id == user.pk
+    )
+
+
+def _history(model):
+    return getattr(model, model._meta.simple_history_manager_attribute).model
+
+
+def _written(batch: ImportBatch):
+    """(model, history model, the batch's history rows) for each audited model."""
+    reason = batch_reason(batch)
+    for model in audited_models():
+        history = _history(model)
+        rows = list(
+            history.objects.filter(history_change_reason=reason).order_by("history_id")
+        )
+        if rows:
+            yield model, history, rows
+
+
+def _visible(model, pk, user) -> bool:
+    visible_to = getattr(model._default_manager.all(), "visible_to", None)
+    if user is None or visible_to is None:
+        return True
+    return visible_to(user).filter(pk=pk).exists()
+
+
+def _who(row) -> str:
+    from partners.merge import _who as who
+
+    return who(row)
+
+
+def batch_changes(batch: ImportBatch, user=None) -> list[str]:
+    """Who edited which record the batch wrote, since the batch (empty: none)."""
+    changes: list[str] = []
+    hidden = 0
+    reason = batch_reason(batch)
+    for model, history, rows in _written(batch):
+        pk_name = model._meta.pk.attname
+        first = {getattr(r, pk_name): r.history_id for r in reversed(rows)}
+        since = min(first.values())
+        later = (
+            history.objects.filter(
+                **{f"{pk_name}__in": list(first)}, history_id__gt=since
+            )
+            .exclude(history_change_reason=reason)
+            .select_related("history_user")
+            .order_by("-history_date")
+        )
+        for row in later:
+            pk = getattr(row, pk_name)
+            if row.history_id < first[pk]:
+                continue
+            if not _visible(model, pk, user):
+                hidden += 1
+                continue
+            changes.append(
+                _("%(what)s “%(record)s” was changed by %(who)s.")
+                % {
+                    "what": model._meta.verbose_name.capitalize(),
+                    "record": row.instance,
+                    "who": _who(row),
+                }
+            )
+    if hidden:
+        changes.append(
+            ngettext(
+                "%(count)d record you may not see was changed since.",
+                "%(count)d records you may not see were changed since.",
+                hidden,
+            )
+            % {"count": hidden}
+        )
+    return changes
+
+
+@transaction.atomic
+def import_batch_undo(batch: ImportBatch, user=None) -> ImportBatch:
+    """Undo ``batch``, all or nothing; ``ValidationError`` says why it cannot."""
+    batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+    if not may_undo(user, batch):
+        raise ValidationError(_("You may not undo this import."))
+    if batch.undone_at:
+        raise ValidationError(_("This import was undone already."))
+    if batch.status != ImportBatch.Status.DONE:
+        raise ValidationError(_("Only an imported file can be undone."))
+    changes = batch_changes(batch, user)
+    if changes:
+        raise ValidationError(
+            [_("The import cannot be undone: records changed since."), *changes]
+        )
+    reason = undo_reason(batch)
+    started = timezone.now()
+    written = list(_written(batch))
+    try:
+        for model, history, rows in written:
+            _restore_updated(model, history, rows, reason=reason, user=user)
+        # Created records last, children before parents (reverse model order).
+        for model, history, rows in reversed(written):
+            created = [r.history_object.pk for r in rows if r.history_type == "+"]
+            model._base_manager.filter(pk__in=created).delete()
+    except (IntegrityError, ProtectedError) as error:
+        raise ValidationError(
+            _("The import cannot be undone: %(error)s") % {"error": error}
+        ) from error
+    for model, history, rows in written:
+        ids = [getattr(r, model._meta.pk.attname) for r in rows]
+        history.objects.filter(
+            **{f"{model._meta.pk.attname}__in": ids},
+            history_date__gte=started,
+            history_change_reason__isnull=True,
+        ).update(history_change_reason=reason, history_user=user)
+    batch.status = ImportBatch.Status.UNDONE
+    batch.undone_at = timezone.now()
+    batch.undone_by = user
+    batch.save(update_fields=["status", "undone_at", "undone_by"])
+    return batch
+
+
+def _restore_updated(model, history, rows, *, reason: str, user) -> None:
+    pk_name = model._meta.pk.attname
+    for row in rows:
+        if row.history_type != "~":
+            continue
+        before = (
+            history.objects.filter(
+                **{pk_name: getattr(row, pk_name)}, history_id__lt=row.history_id
+            )
+            .order_by("-history_id")
+            .first()
+        )
+        if before is None:
+            continue
+        record = before.instance
+        record._change_reason = reason
+        record._history_user = user
+        record.save()
+        # save() stamps auto_now fields: put the exact earlier values back.
+        values = {
+            f.attname: getattr(before, f.attname)
+            for f in model._meta.concrete_fields
+            if not f.primary_key
+        }
+        model._base_manager.filter(pk=record.pk).update(**values)
+        for field in history._history_m2m_fields:
+            links = getattr(before, field.name).all()
+            target = field.m2m_reverse_field_name()
+            getattr(record, field.name).set(
+                [getattr(link, f"{target}_id") for link in links]
+            )
