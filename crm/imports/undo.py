@@ -127,21 +127,25 @@ def import_batch_undo(batch: ImportBatch, user=None) -> ImportBatch:
     reason = undo_reason(batch)
     started = timezone.now()
     written = list(_written(batch))
+    touched: dict = {
+        m: {getattr(r, m._meta.pk.attname) for r in rows} for m, _h, rows in written
+    }
     try:
         for model, history, rows in written:
             _restore_updated(model, history, rows, reason=reason, user=user)
         # Created records last, children before parents (reverse model order).
-        for model, history, rows in reversed(written):
-            created = [r.history_object.pk for r in rows if r.history_type == "+"]
-            model._base_manager.filter(pk__in=created).delete()
+        for model, _history_model, rows in reversed(written):
+            pk_name = model._meta.pk.attname
+            created = [getattr(r, pk_name) for r in rows if r.history_type == "+"]
+            touched.setdefault(model, set()).update(created)
+            _delete(model, created, touched)
     except (IntegrityError, ProtectedError) as error:
         raise ValidationError(
             _("The import cannot be undone: %(error)s") % {"error": error}
         ) from error
-    for model, history, rows in written:
-        ids = [getattr(r, model._meta.pk.attname) for r in rows]
-        history.objects.filter(
-            **{f"{model._meta.pk.attname}__in": ids},
+    for model, ids in touched.items():
+        _history(model).objects.filter(
+            **{f"{model._meta.pk.attname}__in": list(ids)},
             history_date__gte=started,
             history_change_reason__isnull=True,
         ).update(history_change_reason=reason, history_user=user)
@@ -150,6 +154,20 @@ def import_batch_undo(batch: ImportBatch, user=None) -> ImportBatch:
     batch.undone_by = user
     batch.save(update_fields=["status", "undone_at", "undone_by"])
     return batch
+
+
+def _delete(model, ids, touched) -> None:
+    """Delete the records the batch created; payments through their service,
+    which restages the pledge they paid (one place for that rule)."""
+    from pledges.models import Payment, Pledge
+    from pledges.services import payment_delete
+
+    if model is not Payment:
+        model._base_manager.filter(pk__in=ids).delete()
+        return
+    for payment in Payment.objects.filter(pk__in=ids).select_related("pledge"):
+        touched.setdefault(Pledge, set()).add(payment.pledge_id)
+        payment_delete(payment=payment)
 
 
 def _restore_updated(model, history, rows, *, reason: str, user) -> None:
