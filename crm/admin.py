@@ -9,6 +9,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext
@@ -18,6 +19,7 @@ from crm.health import worker_state
 from crm.imports.admin import ImportMixin
 from crm.imports.registry import get_importer
 from crm.imports.services import WorkerRunning, batch_stop_waiting
+from crm.imports.undo import batch_changes, import_batch_undo, may_undo
 from crm.lib.names import normalize_name
 from crm.models import Country, CountryAlias, ExchangeRate, ExportLog, ImportBatch
 from crm.resources import ExchangeRateResource
@@ -299,6 +301,8 @@ class ImportBatchAdmin(admin.ModelAdmin):
         "unknown_columns",
         "message",
         "report_link",
+        "undone_at",
+        "undone_by",
     ]
     fields = readonly_fields
     change_form_template = "imports/batch_change_form.html"
@@ -327,6 +331,9 @@ class ImportBatchAdmin(admin.ModelAdmin):
     def render_change_form(self, request, context, *args, obj=None, **kwargs):
         if obj is not None:
             context["preview_url"] = self.preview_url(request, obj)
+            context["may_undo"] = obj.status == ImportBatch.Status.DONE and may_undo(
+                request.user, obj
+            )
             if obj.status in (ImportBatch.Status.QUEUED, ImportBatch.Status.RUNNING):
                 # Work waiting on a worker that is not there would wait forever.
                 context["worker"] = worker_state()
@@ -358,6 +365,11 @@ class ImportBatchAdmin(admin.ModelAdmin):
                 name="crm_importbatch_report",
             ),
             path(
+                "<int:batch_id>/undo/",
+                self.admin_site.admin_view(self.undo_view),
+                name="crm_importbatch_undo",
+            ),
+            path(
                 "<int:batch_id>/stop-waiting/",
                 self.admin_site.admin_view(self.stop_waiting_view),
                 name="crm_importbatch_stop_waiting",
@@ -384,6 +396,34 @@ class ImportBatchAdmin(admin.ModelAdmin):
             reverse("admin:crm_importbatch_report", args=[obj.pk]),
             _("Download the rows with their errors (CSV)"),
         )
+
+    def undo_view(self, request, batch_id: int):
+        """GET: what the undo will do, and who changed what since; POST: undo."""
+        batch = get_object_or_404(ImportBatch, pk=batch_id)
+        if not may_undo(request.user, batch):
+            raise PermissionDenied
+        page = reverse("admin:crm_importbatch_change", args=[batch.pk])
+        if request.method != "POST":
+            context = {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "title": gettext("Undo this import"),
+                "batch": batch,
+                "changes": batch_changes(batch, request.user),
+            }
+            return TemplateResponse(request, "imports/batch_undo.html", context)
+        try:
+            import_batch_undo(batch, request.user)
+        except ValidationError as error:
+            for message in error.messages:
+                self.message_user(request, message, messages.ERROR)
+        else:
+            self.message_user(
+                request,
+                gettext("Import undone: %(batch)s") % {"batch": batch},
+                messages.SUCCESS,
+            )
+        return HttpResponseRedirect(page)
 
     def stop_waiting_view(self, request, batch_id: int):
         """POST: give up on a batch no worker is running (uploader only)."""
