@@ -97,6 +97,9 @@ IMPORTS = {
 EXPORTS = dict.fromkeys(IMPORTS, (True, True, False, True))
 # Who may merge duplicates (the merge page, the list's action, undo).
 MERGES = (True, False, False, True)
+# Who may undo another user's import ("Can undo imports"); the uploader may
+# always undo their own.
+UNDOES = (False, False, False, True)
 PRINTS = (True, False, False, True)
 
 
@@ -339,6 +342,28 @@ def test_each_role_runs_exactly_the_actions_its_permissions_allow(
     assert wrong == {}, "(got, expected)"
     if role in (VIEWER, FINANCE):
         assert not any(v for (k, _what), v in answers.items() if k.endswith("inactive"))
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_undoes_imports_only_where_allowed(client, matrix_world, role):
+    user = member(role)
+    client.force_login(user)
+    allowed = UNDOES[ROLES.index(role)]
+    theirs = matrix_world["crm.importbatch"]  # uploaded by another user
+    mine = ImportBatch.objects.create(
+        resource="partners", file_name="mine.csv", user=user
+    )
+    answers = {
+        name: client.get(
+            reverse("admin:crm_importbatch_undo", args=[batch.pk])
+        ).status_code
+        for name, batch in {"theirs": theirs, "mine": mine}.items()
+    }
+    assert answers == {"theirs": 200 if allowed else 403, "mine": 200}
+    assert user.has_perm("crm.undo_import") == allowed
+    # Refused by the service too (a batch not imported: nothing to undo).
+    answer = client.post(reverse("admin:crm_importbatch_undo", args=[theirs.pk]))
+    assert answer.status_code == (302 if allowed else 403)
 
 
 @pytest.mark.parametrize("role", [VIEWER, FINANCE])
