@@ -19,7 +19,7 @@ from crm.health import worker_state
 from crm.imports.admin import ImportMixin
 from crm.imports.registry import get_importer
 from crm.imports.services import WorkerRunning, batch_stop_waiting
-from crm.imports.undo import batch_changes, import_batch_undo, may_undo
+from crm.imports.undo import import_batch_undo, may_undo, undo_refusals
 from crm.lib.names import normalize_name
 from crm.models import Country, CountryAlias, ExchangeRate, ExportLog, ImportBatch
 from crm.resources import ExchangeRateResource
@@ -409,7 +409,7 @@ class ImportBatchAdmin(admin.ModelAdmin):
                 "opts": self.opts,
                 "title": gettext("Undo this import"),
                 "batch": batch,
-                "changes": batch_changes(batch, request.user),
+                "refusals": undo_refusals(batch, request.user),
             }
             return TemplateResponse(request, "imports/batch_undo.html", context)
         try:

@@ -19,6 +19,7 @@ from django.utils.translation import ngettext
 
 from crm.imports.history import audited_models, batch_reason
 from crm.models import ImportBatch
+from partners.managers import sees_confidential
 
 UNDO_PERMISSION = "crm.undo_import"
 
@@ -52,17 +53,54 @@ def _written(batch: ImportBatch):
             yield model, history, rows
 
 
-def _visible(model, pk, user) -> bool:
+def _visible(model, row, user) -> bool:
+    """Whether ``user`` may see the record of history ``row``."""
     visible_to = getattr(model._default_manager.all(), "visible_to", None)
     if user is None or visible_to is None:
         return True
-    return visible_to(user).filter(pk=pk).exists()
+    pk = getattr(row, model._meta.pk.attname)
+    if model._base_manager.filter(pk=pk).exists():
+        return visible_to(user).filter(pk=pk).exists()
+    # Deleted since: judge by what the history row says of it.
+    return not getattr(row, "confidential", False) or sees_confidential(user)
 
 
 def _who(row) -> str:
     from partners.merge import _who as who
 
     return who(row)
+
+
+def _older_than_batch(batch: ImportBatch) -> list[str]:
+    """Records the batch's history calls created that existed before it.
+
+    The history row of a record seen for the first time says "+" even when
+    the record was there already (written before history was kept, or in
+    bulk): undoing would delete it. Where the model keeps ``created_at``,
+    such records are found and the undo refuses.
+    """
+    found = []
+    for model, _history_model, rows in _written(batch):
+        if not any(f.name == "created_at" for f in model._meta.concrete_fields):
+            continue
+        pk_name = model._meta.pk.attname
+        created = [getattr(r, pk_name) for r in rows if r.history_type == "+"]
+        older = model._base_manager.filter(
+            pk__in=created, created_at__lt=batch.created_at
+        ).count()
+        if older:
+            found.append(
+                ngettext(
+                    "%(what)s: %(count)d record existed before the import.",
+                    "%(what)s: %(count)d records existed before the import.",
+                    older,
+                )
+                % {
+                    "count": older,
+                    "what": str(model._meta.verbose_name_plural).capitalize(),
+                }
+            )
+    return found
 
 
 def batch_changes(batch: ImportBatch, user=None) -> list[str]:
@@ -86,7 +124,7 @@ def batch_changes(batch: ImportBatch, user=None) -> list[str]:
             pk = getattr(row, pk_name)
             if row.history_id < first[pk]:
                 continue
-            if not _visible(model, pk, user):
+            if not _visible(model, row, user):
                 hidden += 1
                 continue
             changes.append(
@@ -109,21 +147,36 @@ def batch_changes(batch: ImportBatch, user=None) -> list[str]:
     return changes
 
 
+def undo_refusals(batch: ImportBatch, user=None) -> list[str]:
+    """Why ``batch`` cannot be undone now (empty: it can)."""
+    if batch.undone_at:
+        return [_("This import was undone already.")]
+    if batch.status != ImportBatch.Status.DONE:
+        return [_("Only an imported file can be undone.")]
+    older = _older_than_batch(batch)
+    if older:
+        return [
+            _(
+                "The import cannot be undone: it updated records that have no "
+                "earlier history to restore them from."
+            ),
+            *older,
+        ]
+    changes = batch_changes(batch, user)
+    if changes:
+        return [_("The import cannot be undone: records changed since."), *changes]
+    return []
+
+
 @transaction.atomic
 def import_batch_undo(batch: ImportBatch, user=None) -> ImportBatch:
     """Undo ``batch``, all or nothing; ``ValidationError`` says why it cannot."""
     batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
     if not may_undo(user, batch):
         raise ValidationError(_("You may not undo this import."))
-    if batch.undone_at:
-        raise ValidationError(_("This import was undone already."))
-    if batch.status != ImportBatch.Status.DONE:
-        raise ValidationError(_("Only an imported file can be undone."))
-    changes = batch_changes(batch, user)
-    if changes:
-        raise ValidationError(
-            [_("The import cannot be undone: records changed since."), *changes]
-        )
+    refusals = undo_refusals(batch, user)
+    if refusals:
+        raise ValidationError(refusals)
     reason = undo_reason(batch)
     started = timezone.now()
     written = list(_written(batch))

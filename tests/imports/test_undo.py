@@ -222,3 +222,51 @@ def test_confidential_records_stay_hidden_and_only_the_batch_is_undone(world, up
     assert not Engagement.objects.filter(subject="Hidden visit").exists()
     assert Engagement.objects.filter(pk=planted.pk).exists()
     assert Engagement.objects.filter(pk=secret.pk).exists()
+
+
+def test_undo_restores_an_updated_engagement_and_its_links(world, uploader, client):
+    open_talks = EngagementFactory(
+        date=dt.date(2025, 6, 2),
+        subject="Open talks",
+        summary="Before",
+        partners=[world["acme"]],
+    )
+    rows = every_row(Engagement)
+    links = list(Engagement.partners.through.objects.order_by("pk").values())
+    batch = imported("engagements", ENGAGEMENTS.replace(",yes", ",no"), uploader)
+    open_talks.refresh_from_db()
+    assert open_talks.summary == "Lunch"
+    assert Engagement.objects.count() == len(rows) + 1
+
+    import_batch_undo(batch, uploader)
+
+    assert every_row(Engagement) == rows
+    assert list(Engagement.partners.through.objects.order_by("pk").values()) == links
+
+
+def test_the_confirmation_page_lists_who_changed_what(world, uploader, client):
+    batch = imported("partners", PARTNERS, uploader)
+    acme = Partner.objects.get(code="ACME")
+    acme.notes = "Checked"
+    acme._history_user = member(TASK_FORCE, "edgar")
+    acme.save()
+    client.force_login(uploader)
+    url = reverse("admin:crm_importbatch_undo", args=[batch.pk])
+    page = client.get(url).content.decode()
+    assert "Acme Telecom" in page and "Edgar" in page
+    assert "Yes, undo this import" not in page
+    client.post(url)
+    assert Partner.objects.filter(code="FLUM").exists()
+    batch.refresh_from_db()
+    assert batch.status == ImportBatch.Status.DONE
+
+
+def test_undo_refuses_to_delete_a_record_that_predates_the_batch(world, uploader):
+    # Acme was written without history (in bulk, before history was kept):
+    # the import's history row says "+", yet undoing must not delete it.
+    world["acme"].history.all().delete()
+    batch = imported("partners", PARTNERS, uploader)
+    with pytest.raises(ValidationError) as refused:
+        import_batch_undo(batch, uploader)
+    assert "Partners: 1 record existed before the import." in refused.value.messages
+    assert Partner.objects.filter(pk=world["acme"].pk).exists()
