@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import ProtectedError
+from django.db.models import CASCADE, PROTECT, RESTRICT, ProtectedError, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -103,6 +103,62 @@ def _older_than_batch(batch: ImportBatch) -> list[str]:
     return found
 
 
+def _dependents_since(batch: ImportBatch) -> list[str]:
+    """Rows added or changed after the import that point at records it created.
+
+    Undoing would delete them with their parent (an installment added to an
+    imported pledge) or be stopped by them (a payment): either way the undo
+    refuses. Counted per kind, never named: they may be confidential.
+    """
+    found = []
+    for model, _history_model, rows in _written(batch):
+        pk_name = model._meta.pk.attname
+        created = [getattr(r, pk_name) for r in rows if r.history_type == "+"]
+        if not created:
+            continue
+        for relation in model._meta.get_fields():
+            if not (relation.one_to_many or relation.one_to_one) or relation.concrete:
+                continue
+            if relation.on_delete not in (CASCADE, PROTECT, RESTRICT):
+                continue
+            child = relation.related_model
+            query = child._base_manager.filter(
+                **{f"{relation.field.name}__in": created}
+            )
+            if child is model:
+                query = query.exclude(pk__in=created)
+            since = batch.finished_at or batch.created_at
+            history = getattr(child._meta, "simple_history_manager_attribute", None)
+            if history:
+                # Written during the import and not since: the batch's own.
+                rows = _history(child).objects.values(child._meta.pk.attname)
+                during = rows.filter(
+                    history_date__gte=batch.created_at, history_date__lte=since
+                )
+                later = rows.filter(history_date__gt=since)
+                query = query.filter(~Q(pk__in=during) | Q(pk__in=later))
+            elif any(f.name == "created_at" for f in child._meta.concrete_fields):
+                query = query.filter(created_at__gt=since)
+            else:
+                continue
+            count = query.count()
+            if count:
+                found.append(
+                    ngettext(
+                        "%(what)s: %(count)d record added or changed since the "
+                        "import belongs to records it created.",
+                        "%(what)s: %(count)d records added or changed since the "
+                        "import belong to records it created.",
+                        count,
+                    )
+                    % {
+                        "count": count,
+                        "what": str(child._meta.verbose_name_plural).capitalize(),
+                    }
+                )
+    return found
+
+
 def batch_changes(batch: ImportBatch, user=None) -> list[str]:
     """Who edited which record the batch wrote, since the batch (empty: none)."""
     changes: list[str] = []
@@ -162,7 +218,7 @@ def undo_refusals(batch: ImportBatch, user=None) -> list[str]:
             ),
             *older,
         ]
-    changes = batch_changes(batch, user)
+    changes = batch_changes(batch, user) + _dependents_since(batch)
     if changes:
         return [_("The import cannot be undone: records changed since."), *changes]
     return []

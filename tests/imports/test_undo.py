@@ -19,6 +19,7 @@ from crm.roles import ADMINISTRATOR, TASK_FORCE, roles_setup
 from partners.models import Engagement, Partner
 from pledges.models import Payment, Pledge
 from tests.factories import EngagementFactory, PledgeFactory, UserFactory
+from tests.imports.conftest import DATA
 
 PARTNERS = (
     "Organisation,Code,Catégorie,Site web\n"
@@ -270,3 +271,38 @@ def test_undo_refuses_to_delete_a_record_that_predates_the_batch(world, uploader
         import_batch_undo(batch, uploader)
     assert "Partners: 1 record existed before the import." in refused.value.messages
     assert Partner.objects.filter(pk=world["acme"].pk).exists()
+
+
+def test_undo_refuses_while_later_installments_hang_on_an_imported_pledge(
+    world, uploader
+):
+    from pledges.services import pledge_generate_schedule
+
+    batch = imported(
+        "pledges",
+        "Donor,Reference,Amount,Currency,Date\nACME,AC-10,500,CHF,2024-04-01\n",
+        uploader,
+    )
+    pledge = Pledge.objects.get(external_id="AC-10")
+    pledge_generate_schedule(
+        pledge=pledge, count=2, frequency="monthly", first_due=dt.date(2024, 5, 1)
+    )
+    assert pledge.installments.count() == 2
+    with pytest.raises(ValidationError) as refused:
+        import_batch_undo(batch, uploader)
+    assert "Installments: 2 records added or changed since the import" in " ".join(
+        refused.value.messages
+    )
+    assert pledge.installments.count() == 2
+
+
+def test_undo_of_contacts_removes_them_with_their_affiliations(world, uploader):
+    from partners.models import Affiliation, Contact
+
+    contacts, affiliations = every_row(Contact), every_row(Affiliation)
+    data = (DATA / "imports_contacts_mojibake.csv").read_bytes().decode()
+    batch = imported("contacts", data, uploader, "contacts.csv")
+    assert Affiliation.objects.count() == len(affiliations) + 3
+    import_batch_undo(batch, uploader)
+    assert every_row(Contact) == contacts
+    assert every_row(Affiliation) == affiliations
