@@ -150,6 +150,60 @@ def normalize_name(text: str | None) -> str:
     return _SPACES.sub(" ", " ".join(words)).strip()
 
 
+_OF = r"(?:de\s+la\s+|de\s+l'\s*|du\s+|des\s+|d'\s*|de\s+)"
+_MFA = r"ministry\s+(?:of|for)\s+foreign\s+affairs(?:\s+and\s+[a-z ]+?)?"
+_MFA_FR = r"ministere\s+des\s+affaires\s+etrangeres(?:\s+et\s+[^,()]+?)?"
+_KIND = r"(?:(?:federal|royal|national|central)\s+)?"
+# Each form names the state in its group "x"; the caller checks that it is a
+# country, so "Government of Flanders" or "Local Government" stay apart.
+_GOVERNMENT_FORMS = [
+    re.compile(pattern, re.IGNORECASE)
+    for pattern in (
+        # "Government of X", "The Federal Government of the X"
+        rf"^(?:the\s+)?{_KIND}government\s+of\s+(?:the\s+)?(?P<x>.+)$",
+        # "X, Government of", "X (Government of)"
+        rf"^(?P<x>.+?)\s*(?:,\s*|\(\s*)(?:the\s+)?{_KIND}government\s+of\s*\)?$",
+        # "X Government", "X, Government", "X (Government)"
+        r"^(?P<x>.+?)\s*,?\s*(?:\(\s*)?government\s*\)?$",
+        # "Gouvernement de X", "Le Gouvernement du X", "Gouvernement fédéral d'X"
+        rf"^(?:le\s+)?gouvernement\s+(?:(?:federal|royal)\s+)?{_OF}(?P<x>.+)$",
+        # "X, Gouvernement de", "X (Gouvernement)"
+        r"^(?P<x>.+?)\s*(?:,\s*|\(\s*)gouvernement"
+        r"(?:\s+(?:de\s+la|de\s+l'|du|des|d'|de))?\s*\)?$",
+        # "Ministry of Foreign Affairs of X", "Ministry of Foreign Affairs and
+        # Trade of the X"
+        rf"^(?:the\s+)?{_MFA}\s+of\s+(?:the\s+)?(?P<x>.+)$",
+        # "X, Ministry of Foreign Affairs", "X (Ministry of Foreign Affairs)"
+        rf"^(?P<x>.+?)\s*(?:,\s*|\(\s*|\s+){_MFA}\s*\)?$",
+        # "Ministère des affaires étrangères de X"
+        rf"^{_MFA_FR}\s+{_OF}(?P<x>.+)$",
+    )
+]
+
+
+def government_country(text: str | None) -> str | None:
+    """The country a government's name points to, as written, or None.
+
+    "Korea, Republic of, Government of", "Government of the Republic of Korea",
+    "Saudi Arabia (Kingdom of), Government of", "Gouvernement de la Suisse"
+    and "Ministry of Foreign Affairs of Norway" give the country part, to be
+    looked up among the country names and aliases. Anything else gives None:
+    "UNICEF National Committee/Germany" is not a government.
+    """
+    if not text:
+        return None
+    text = unicodedata.normalize("NFKC", repair_mojibake(str(text)))
+    text = strip_accents(text.replace("\u2019", "'").replace("\u2018", "'"))
+    text = _SPACES.sub(" ", text).strip(" ,;")
+    for form in _GOVERNMENT_FORMS:
+        match = form.match(text)
+        if match:
+            country = match["x"].strip(" ,;")
+            if country:
+                return country
+    return None
+
+
 def user_name(user) -> str:
     """How a user is named on pages, documents and downloads: full name or login."""
     if user is None:

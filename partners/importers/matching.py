@@ -8,7 +8,6 @@ spelling (rapidfuzz) is only a suggestion for the user to confirm.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
@@ -19,18 +18,12 @@ from crm.imports.engine import (
     Suggestion,
     cell,
 )
-from crm.lib.names import normalize_name
+from crm.lib.names import government_country, normalize_name
 from crm.lib.parse import clean_name, parse_code
 from crm.models import Country, CountryAlias
 from partners.models import Partner, PartnerAlias
 
 FUZZY_CUTOFF = 85
-_GOVERNMENT_WORDS = re.compile(
-    r"^(?:the )?government of (?:the )?"
-    r"|^gouvernement (?:de la |du |des |de l |de |d )"
-    r"| government$"
-)
-
 # IATI OrganisationType codes and common words -> partner category.
 CATEGORY_CODES = {
     "10": Partner.Category.GOVERNMENT,
@@ -205,8 +198,7 @@ class PartnerMatcher:
                     _("%(name)r matches %(count)d partners; give the partner code.")
                     % {"name": name, "count": len(found)}
                 )
-            bare = _GOVERNMENT_WORDS.sub("", spelling).strip()
-            country_id = self.countries.get(bare) or self.countries.get(spelling)
+            country_id = self.countries.get(spelling) or self.government_of(name)
             if country_id:
                 return self._government(country_id)
             best = process.extractOne(
@@ -231,6 +223,19 @@ class PartnerMatcher:
             if country_id:
                 return self._government(country_id)
         return PartnerMatch(None, "none")
+
+    def government_of(self, name: str) -> int | None:
+        """The country of a government named in any form, or None.
+
+        "Korea, Republic of, Government of", "Gouvernement de la Suisse" and
+        "Ministry of Foreign Affairs of Norway" name their Member State; a
+        name that only mentions a country ("UNICEF National Committee/Germany")
+        does not.
+        """
+        country = government_country(clean_name(name))
+        if not country:
+            return None
+        return self.countries.get(normalize_name(country))
 
     def _government(self, country_id: int) -> PartnerMatch:
         pk = self.government.get(country_id)
