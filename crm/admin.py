@@ -11,7 +11,7 @@ from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -25,6 +25,12 @@ from crm.models import Country, CountryAlias, ExchangeRate, ExportLog, ImportBat
 from crm.resources import ExchangeRateResource
 
 ADMIN_CSS = {"all": ["crm/admin.css"]}
+# An error report is written in the uploaded file's form.
+REPORT_TYPES = {
+    ".csv": "text/csv; charset=utf-8",
+    ".tsv": "text/tab-separated-values; charset=utf-8",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 
 
 class YearListFilter(admin.SimpleListFilter):
@@ -279,7 +285,7 @@ class ImportBatchAdmin(admin.ModelAdmin):
     search_fields = ["file_name", "checksum", "user__username"]
     list_select_related = ["user"]
     readonly_fields = [
-        "resource",
+        "resource_label",
         "user",
         "created_at",
         "finished_at",
@@ -289,7 +295,7 @@ class ImportBatchAdmin(admin.ModelAdmin):
         "file_size",
         "checksum",
         "sheet",
-        "options",
+        "options_display",
         "dry_run",
         "background",
         "rows_total",
@@ -307,7 +313,13 @@ class ImportBatchAdmin(admin.ModelAdmin):
     fields = readonly_fields
     change_form_template = "imports/batch_change_form.html"
     # What repeats the file's content (``ImportBatch.shows_content_to``).
-    content_fields = ("message", "unknown_columns", "options", "sheet", "report_link")
+    content_fields = (
+        "message",
+        "unknown_columns",
+        "options_display",
+        "sheet",
+        "report_link",
+    )
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -387,6 +399,19 @@ class ImportBatchAdmin(admin.ModelAdmin):
             }
         return obj.get_status_display()
 
+    @admin.display(description=_("imported as"))
+    def resource_label(self, obj: ImportBatch) -> str:
+        return obj.resource_label
+
+    @admin.display(description=_("options"))
+    def options_display(self, obj: ImportBatch) -> str:
+        lines = obj.option_lines()
+        if not lines:
+            return "–"
+        return format_html_join(
+            "", "<div><strong>{}:</strong> {}</div>", ((k, v) for k, v in lines)
+        )
+
     @admin.display(description=_("error report"))
     def report_link(self, obj: ImportBatch) -> str:
         if not obj.report:
@@ -394,7 +419,7 @@ class ImportBatchAdmin(admin.ModelAdmin):
         return format_html(
             '<a href="{}">{}</a>',
             reverse("admin:crm_importbatch_report", args=[obj.pk]),
-            _("Download the rows with their errors (CSV)"),
+            _("Download the rows with their errors"),
         )
 
     def undo_view(self, request, batch_id: int):
@@ -459,9 +484,10 @@ class ImportBatchAdmin(admin.ModelAdmin):
         # of the import log.
         if not batch.shows_content_to(request.user) or not batch.report:
             raise Http404
+        extension = PurePath(batch.report.name).suffix.lower() or ".csv"
         return FileResponse(
             batch.report.open("rb"),
             as_attachment=True,
-            filename=f"{PurePath(batch.file_name).stem}-errors.csv",
-            content_type="text/csv",
+            filename=f"{PurePath(batch.file_name).stem}-errors{extension}",
+            content_type=REPORT_TYPES.get(extension, "text/csv"),
         )

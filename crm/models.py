@@ -9,7 +9,8 @@ from typing import ClassVar
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.utils.translation import get_language
+from django.utils import timezone
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from crm.lib.currencies import validate_currency
@@ -325,7 +326,78 @@ class ImportBatch(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.file_name} ({self.resource}, {self.created_at:%Y-%m-%d %H:%M})"
+        # The page's other moments are local time: so is the title's.
+        started = timezone.localtime(self.created_at) if self.created_at else None
+        return f"{self.file_name} ({self.resource_label}, {started:%Y-%m-%d %H:%M})"
+
+    @property
+    def resource_label(self) -> str:
+        """What the file was imported as, in the reader's language."""
+        from crm.imports.registry import get_importer
+
+        try:
+            return str(get_importer(self.resource).label)
+        except LookupError:
+            return self.resource
+
+    def option_lines(self) -> list[tuple[str, str]]:
+        """The options the file was imported with, as (label, value) to read.
+
+        Options the CRM does not know (an older version's) are shown as
+        stored rather than hidden.
+        """
+        from crm.lib.formats import format_number
+
+        yes, no = gettext("yes"), gettext("no")
+        labels = {
+            "sheet": gettext("Sheet"),
+            "format": gettext("File format"),
+            "dayfirst": gettext("Dates"),
+            "create_partners": gettext("Create unmatched partners"),
+            "valid_rows_only": gettext("Import the valid rows only"),
+            "dry_run": gettext("Preview only"),
+            "partner_choices": gettext("Confirmed spellings"),
+            "lever": gettext("Lever"),
+        }
+        lines = []
+        for key, value in (self.options or {}).items():
+            if value in (None, "", {}, []):
+                continue
+            label = labels.get(key, key.replace("_", " ").capitalize())
+            if key == "dayfirst":
+                text = (
+                    gettext("day first (31.03.2024)")
+                    if value
+                    else gettext("month first (03/31/2024)")
+                )
+            elif key == "partner_choices" and isinstance(value, dict):
+                from partners.models import Partner
+
+                names = dict(
+                    Partner.objects.filter(
+                        pk__in=[v for v in value.values() if str(v).isdigit()]
+                    ).values_list("pk", "name")
+                )
+                text = "; ".join(
+                    f"{spelling} → {names.get(int(pk), pk)}"
+                    for spelling, pk in value.items()
+                )
+            elif key == "lever":
+                from pledges.models import Lever
+
+                match = models.Q(code=str(value))
+                if str(value).isdigit():
+                    match |= models.Q(pk=int(value))
+                lever = Lever.objects.filter(match).first()
+                text = str(lever) if lever else str(value)
+            elif isinstance(value, bool):
+                text = yes if value else no
+            elif isinstance(value, int):
+                text = format_number(value)
+            else:
+                text = str(value)
+            lines.append((label, text))
+        return lines
 
     def shows_content_to(self, user) -> bool:
         """Whether ``user`` may read what the file holds, not just its counts.

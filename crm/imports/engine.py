@@ -115,6 +115,9 @@ class ImportResult:
     rows: list[RowResult] = field(default_factory=list)
     file_error: str = ""
     written: bool = False
+    # How the file was written, so the error report is written the same way:
+    # None for a workbook, else the CSV/TSV delimiter.
+    delimiter: str | None = ","
 
     @property
     def counts(self) -> dict[str, int]:
@@ -158,18 +161,56 @@ class ImportResult:
             written=self.written,
         )
 
-    def report_csv(self) -> bytes:
-        """The original rows plus an error column, importable again as is."""
+    def report_lines(self, *, typed: bool = False) -> list[list[object]]:
+        """The original rows plus an error column, importable again as is.
+
+        ``typed`` keeps numbers and dates as they were read (for a workbook);
+        otherwise every cell is text.
+        """
         lines = []
         for row in sorted(self.rows, key=lambda r: r.line):
-            raw = [_report_cell(v) for v in row.raw]
-            raw += [""] * (len(self.headers) - len(raw))
-            note = row.message if row.outcome in (ERROR, SKIPPED) else ""
             if row.outcome == SKIPPED:
                 # A total row would be counted twice if imported as data.
                 continue
+            raw = [
+                (v.text if isinstance(v, Formula) else v) if typed else _report_cell(v)
+                for v in row.raw
+            ]
+            raw += [""] * (len(self.headers) - len(raw))
+            note = row.message if row.outcome == ERROR else ""
             lines.append([*raw, note])
-        return spreadsheets.csv_bytes([*self.headers, REPORT_COLUMN], lines)
+        return lines
+
+    def report_csv(self, delimiter: str | None = None) -> bytes:
+        """The error report as CSV in UTF-8 with a BOM, in the file's delimiter."""
+        return spreadsheets.csv_bytes(
+            [*self.headers, REPORT_COLUMN],
+            self.report_lines(),
+            delimiter=delimiter or self.delimiter or ",",
+        )
+
+    def report_xlsx(self) -> bytes:
+        """The error report as a workbook: the sheet read, plus an error column."""
+        return spreadsheets.xlsx_bytes(
+            [
+                spreadsheets.Sheet(
+                    title=self.sheet or _("Errors"),
+                    header=[*self.headers, REPORT_COLUMN],
+                    rows=self.report_lines(typed=True),
+                    widths=[None] * len(self.headers) + [60],
+                )
+            ]
+        )
+
+    def report_file(self) -> tuple[str, bytes]:
+        """The error report in the uploaded file's own form: (extension, content).
+
+        An XLSX upload gets an XLSX report; a CSV one a CSV in its delimiter
+        (";" for a French or Swiss Excel file), so Excel opens it in columns.
+        """
+        if self.delimiter is None:
+            return "xlsx", self.report_xlsx()
+        return ("tsv" if self.delimiter == "\t" else "csv"), self.report_csv()
 
 
 def summarize(counts: dict[str, int], *, written: bool, file_error: str = "") -> str:
@@ -406,6 +447,7 @@ def run_import(
         result.file_error = str(error)
         return result
     result.headers = [str(h) for h in table.headers]
+    result.delimiter = table.delimiter
     result.header_line = table.header_line
     result.sheet = table.sheet
     result.sheet_names = list(table.sheet_names or [])

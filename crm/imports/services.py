@@ -248,8 +248,9 @@ def batch_record(*, batch: ImportBatch, result: ImportResult) -> None:
     )
     if result.rows and (result.has_errors or counts["skipped"]):
         stem = PurePath(batch.file_name).stem
+        extension, content = result.report_file()
         batch.report.save(
-            f"{stem}-errors.csv", ContentFile(result.report_csv()), save=False
+            f"{stem}-errors.{extension}", ContentFile(content), save=False
         )
     elif batch.report:
         batch.report = ""

@@ -92,6 +92,8 @@ class Table:
     # Cells with U+FFFD, text a wrong decoding destroyed before the file was
     # saved ("C�te d'Ivoire"): (line, header, value); they cannot be repaired.
     damaged: list[tuple[int, str, str]] = field(default_factory=list)
+    # The delimiter of a CSV/TSV file; None for a workbook.
+    delimiter: str | None = None
 
 
 @dataclass
@@ -341,6 +343,7 @@ def _read_text(
     if table is None:
         raise _no_header()
     table.encoding = encoding
+    table.delimiter = delimiter
     return table
 
 

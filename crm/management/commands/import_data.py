@@ -91,7 +91,13 @@ class Command(BaseCommand):
                 "Columns not imported: " + ", ".join(result.unknown_columns)
             )
         if options["report"] and result.rows:
-            options["report"].write_bytes(result.report_csv())
+            report = options["report"]
+            if report.suffix.lower() == ".xlsx":
+                report.write_bytes(result.report_xlsx())
+            else:
+                report.write_bytes(
+                    result.report_csv("\t" if report.suffix.lower() == ".tsv" else None)
+                )
             self.stdout.write(f"Report written to {options['report']}")
         counts = result.counts
         self.stdout.write(
