@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from crm.lib.names import user_name
 from outreach.models import DigestSend, Preference
 from partners.managers import STALE_AFTER
 from partners.models import FollowUp, Partner
@@ -152,26 +153,27 @@ def digest_weekly_build(*, user, today: dt.date | None = None) -> WeeklyDigest:
     today = today or timezone.localdate()
     overdue_by_owner = None
     if user.has_perm("partners.view_followup"):
-        rows = (
+        rows = list(
             FollowUp.objects.visible_to(user)
             .overdue()
             .order_by()
-            .values("assignee__username", "assignee__first_name", "assignee__last_name")
+            .values("assignee")
             .annotate(n=Count("pk"), oldest=Min("due_date"))
-            .order_by("-n", "assignee__username")
         )
-        overdue_by_owner = [
-            OwnerLine(
-                owner=(
-                    f"{r['assignee__first_name']} {r['assignee__last_name']}".strip()
-                    or r["assignee__username"]
-                    or _("Nobody")
-                ),
-                count=r["n"],
-                oldest=r["oldest"],
-            )
-            for r in rows
-        ]
+        owners = get_user_model().objects.in_bulk(
+            [r["assignee"] for r in rows if r["assignee"]]
+        )
+        overdue_by_owner = sorted(
+            (
+                OwnerLine(
+                    owner=user_name(owners.get(r["assignee"])) or _("Nobody"),
+                    count=r["n"],
+                    oldest=r["oldest"],
+                )
+                for r in rows
+            ),
+            key=lambda line: (-line.count, line.owner.casefold()),
+        )
     sees_pledges = user.has_perm("pledges.view_pledge")
     installments, installments_total, moved = None, 0, []
     if sees_pledges:

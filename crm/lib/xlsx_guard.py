@@ -270,11 +270,11 @@ def _cell_too_long(line: int, column: int, length: int, limit: int) -> TableErro
 
 def column_letters(number: int) -> str:
     """ "A" for 1, "XFD" for 16384; the number itself past ten letters."""
-    letters = ""
-    while number > 0 and len(letters) <= 10:
-        number, rest = divmod(number - 1, 26)
+    letters, left = "", number
+    while left > 0 and len(letters) < 10:
+        left, rest = divmod(left - 1, 26)
         letters = chr(65 + rest) + letters
-    return letters if number == 0 else format_number(number)
+    return letters if left == 0 else format_number(number)
 
 
 def _column_number(reference: str) -> int:

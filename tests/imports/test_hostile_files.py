@@ -175,3 +175,21 @@ def test_a_cell_with_two_references_is_refused():
     data = hostile_files.workbook(hostile_files._sheet(rows))
     with pytest.raises(TableError, match="two references"):
         inspect_xlsx(data)
+
+
+@pytest.mark.parametrize(
+    ("number", "letters"),
+    [
+        (1, "A"),
+        (26, "Z"),
+        (27, "AA"),
+        (16384, "XFD"),
+        (26**9, "YYYYYYYYZ"),
+        # Past ten letters a message names the column by its number.
+        (10**15, "1,000,000,000,000,000"),
+    ],
+)
+def test_a_column_is_named_by_letters_or_by_its_number(number, letters):
+    from crm.lib.xlsx_guard import column_letters
+
+    assert column_letters(number) == letters
