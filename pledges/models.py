@@ -26,10 +26,11 @@ from simple_history.models import HistoricalRecords
 from crm.lib.currencies import validate_currency
 from crm.lib.formats import format_money
 from crm.lib.money import (
+    CHF,
+    CarriedRate,
     MissingExchangeRate,
-    convert,
+    choose_rate,
     quantize,
-    to_chf,
 )
 from crm.models import LoadedValuesMixin, import_batch_field
 from partners.models import Event, Partner
@@ -57,6 +58,16 @@ def money_field(verbose_name, **kwargs) -> models.DecimalField:
 
 def rate_field(verbose_name, **kwargs) -> models.DecimalField:
     return models.DecimalField(verbose_name, max_digits=30, decimal_places=16, **kwargs)
+
+
+def rate_source_field() -> models.CharField:
+    return models.CharField(
+        _("rate source"),
+        max_length=255,
+        blank=True,
+        editable=False,
+        help_text=_("Which exchange rates gave the CHF equivalent, and from where."),
+    )
 
 
 def currency_field(verbose_name=None, **kwargs) -> models.CharField:
@@ -272,6 +283,7 @@ class Pledge(LoadedValuesMixin, models.Model):
         editable=False,
         help_text=_("The date whose exchange rate gave the CHF equivalent."),
     )
+    rate_source = rate_source_field()
     pledged_on = models.DateField(_("pledged on"), null=True, blank=True)
     agreement_signed_on = models.DateField(
         _("agreement signed on"), null=True, blank=True
@@ -323,6 +335,10 @@ class Pledge(LoadedValuesMixin, models.Model):
     loaded_fields = ("stage", "currency", "pledged_on", "amount")
 
     objects = PledgeQuerySet.as_manager()
+
+    # A rate the imported file carries for this record (not stored): see
+    # ``crm.lib.money.choose_rate``.
+    carried_rate: CarriedRate | None = None
 
     history = HistoricalRecords()
 
@@ -393,7 +409,9 @@ class Pledge(LoadedValuesMixin, models.Model):
     def convert_amount(self) -> None:
         """Set the CHF equivalent, looking up a rate only when currency or date moved.
 
-        Raises ``MissingExchangeRate`` (a ValidationError) naming currency and date.
+        A rate the imported file carries (``carried_rate``, set by the importer)
+        serves where the rate table has none. Raises ``MissingExchangeRate`` (a
+        ValidationError) naming currency and date.
         """
         on = self.conversion_date()
         if (
@@ -401,8 +419,9 @@ class Pledge(LoadedValuesMixin, models.Model):
             or self.rate_date != on
             or self.currency != (self.loaded("currency") or self.currency)
         ):
-            conversion = to_chf(self.amount, self.currency, on)
-            self.chf_rate, self.rate_date = conversion.rate, on
+            chosen = choose_rate(self.currency, CHF, on, carried=self.carried_rate)
+            self.chf_rate, self.rate_date = chosen.rate, on
+            self.rate_source = chosen.source
         self.amount_chf = quantize(self.amount * self.chf_rate)
 
     def received_total(self) -> Decimal:
@@ -666,6 +685,7 @@ class Payment(LoadedValuesMixin, models.Model):
         _("amount in pledge currency"), blank=True, editable=False
     )
     pledge_rate = rate_field(_("pledge currency per unit"), blank=True, editable=False)
+    rate_source = rate_source_field()
     reference = models.CharField(
         _("reference"),
         max_length=100,
@@ -684,6 +704,10 @@ class Payment(LoadedValuesMixin, models.Model):
     loaded_fields = ("pledge_id", "amount", "currency", "received_on")
 
     objects = PaymentQuerySet.as_manager()
+
+    # A rate the imported file carries for this record (not stored): see
+    # ``crm.lib.money.choose_rate``.
+    carried_rate: CarriedRate | None = None
 
     history = HistoricalRecords()
 
@@ -729,9 +753,11 @@ class Payment(LoadedValuesMixin, models.Model):
             or self.pledge_id != self.loaded("pledge_id")
         )
         if moved:
-            self.chf_rate = to_chf(Decimal(1), self.currency, self.received_on).rate
-            self.pledge_rate = convert(
-                Decimal(1), self.currency, self.pledge.currency, self.received_on
+            on, carried = self.received_on, self.carried_rate
+            chosen = choose_rate(self.currency, CHF, on, carried=carried)
+            self.chf_rate, self.rate_source = chosen.rate, chosen.source
+            self.pledge_rate = choose_rate(
+                self.currency, self.pledge.currency, on, carried=carried
             ).rate
         self.amount_chf = quantize(self.amount * self.chf_rate)
         self.amount_in_pledge_currency = quantize(self.amount * self.pledge_rate)

@@ -17,6 +17,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm.lib.money import CarriedRate
+
 from crm.models import ImportBatch
 from partners.models import Partner
 from pledges.managers import with_pledge_rollups
@@ -164,10 +166,13 @@ def pledge_record_payment(
     external_source: str = "",
     external_id: str = "",
     notes: str = "",
+    carried_rate: CarriedRate | None = None,
 ) -> Payment:
     """Record money received (or refunded, with a negative amount) on a pledge.
 
-    The CHF and pledge-currency equivalents use the rates on ``received_on``.
+    The CHF and pledge-currency equivalents use the rates on ``received_on``;
+    ``carried_rate`` (a rate the imported file gives) serves where the rate
+    table has none (``crm.lib.money.choose_rate``).
     Payments covering the amount make the pledge fulfilled; a refund that
     uncovers it sends it back to agreement signed (or pledged).
     """
@@ -183,6 +188,7 @@ def pledge_record_payment(
         external_id=external_id,
         notes=notes,
     )
+    payment.carried_rate = carried_rate
     payment.full_clean()
     payment.save()
     pledge_update_stage(pledge=pledge)

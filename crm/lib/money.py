@@ -4,6 +4,10 @@ Rates are quoted as units of a currency per 1 USD (the UN operational rates
 of exchange); the newest effective date on or before the requested date wins.
 A missing rate raises ``MissingExchangeRate``; a conversion never returns 0
 for want of a rate.
+
+``choose_rate`` is the one place that decides which rate a record uses: the
+table's rate where it has one, else a rate the imported file carries for the
+row (``CarriedRate``, e.g. FTS ``exchangeRate``), and says where it came from.
 """
 
 from __future__ import annotations
@@ -45,6 +49,82 @@ class Conversion:
     source_currency: str
     rate: Decimal  # target units per 1 source unit
     on: dt.date
+
+
+@dataclass(frozen=True)
+class CarriedRate:
+    """A rate an imported file gives for its own row: units of currency per USD."""
+
+    currency: str
+    units_per_usd: Decimal
+    source: str  # e.g. "file: FTS exchangeRate"
+
+
+@dataclass(frozen=True)
+class ChosenRate:
+    """A rate between two currencies and where each of its legs came from."""
+
+    rate: Decimal  # target units per 1 source unit, rounded like ``convert``
+    source: str  # "" when no conversion was needed
+
+
+SOURCE_LENGTH = 255  # the rate_source fields
+
+
+def choose_rate(
+    source: str,
+    target: str,
+    on: dt.date,
+    *,
+    carried: CarriedRate | None = None,
+    table: RateTable | None = None,
+) -> ChosenRate:
+    """The rate from ``source`` to ``target`` on ``on``, and where it came from.
+
+    Each currency's rate per USD comes from the rate table (``table``, or the
+    database) when it has one on or before ``on``; otherwise from ``carried``
+    when that is the file's rate for this currency. With neither,
+    ``MissingExchangeRate`` names the currency and date.
+    """
+    source, target = source.upper(), target.upper()
+    if source == target:
+        return ChosenRate(Decimal(1).quantize(RATE_PLACES), "")
+    lookup = table.lookup if table is not None else _lookup
+    legs = []
+    values = {}
+    for code in (source, target):
+        if code == USD:
+            values[code] = Decimal(1)
+            continue
+        found = lookup(code, on)
+        if found is not None:
+            value, origin, effective = found
+            legs.append(
+                _("%(currency)s: %(source)s of %(date)s")
+                % {"currency": code, "source": origin, "date": effective.isoformat()}
+            )
+        elif carried is not None and carried.currency.upper() == code:
+            value = carried.units_per_usd
+            legs.append(
+                _("%(currency)s: %(source)s")
+                % {"currency": code, "source": carried.source}
+            )
+        else:
+            raise MissingExchangeRate(code, on)
+        values[code] = value
+    rate = (values[target] / values[source]).quantize(RATE_PLACES, ROUND_HALF_UP)
+    return ChosenRate(rate, "; ".join(legs)[:SOURCE_LENGTH])
+
+
+def _lookup(currency: str, on: dt.date) -> tuple[Decimal, str, dt.date] | None:
+    from crm.models import ExchangeRate
+
+    return (
+        ExchangeRate.objects.filter(currency=currency, effective_date__lte=on)
+        .order_by("-effective_date")
+        .values_list("units_per_usd", "source", "effective_date")
+        .first()
+    )
 
 
 def quantize(amount: Decimal) -> Decimal:
@@ -110,9 +190,14 @@ class RateTable:
     thousands of rows without a query each.
     """
 
-    def __init__(self, rates: dict[str, list[tuple[dt.date, Decimal]]]) -> None:
-        self._dates = {code: [d for d, _ in rows] for code, rows in rates.items()}
-        self._values = {code: [v for _, v in rows] for code, rows in rates.items()}
+    def __init__(
+        self,
+        rates: dict[str, list[tuple[dt.date, Decimal]]],
+        sources: dict[str, list[str]] | None = None,
+    ) -> None:
+        self._dates = {code: [row[0] for row in rows] for code, rows in rates.items()}
+        self._values = {code: [row[1] for row in rows] for code, rows in rates.items()}
+        self._sources = sources or {}
 
     @classmethod
     def load(
@@ -127,11 +212,37 @@ class RateTable:
         if until is not None:
             query = query.filter(effective_date__lte=until)
         rates: dict[str, list[tuple[dt.date, Decimal]]] = {}
-        for code, day, value in query.values_list(
-            "currency", "effective_date", "units_per_usd"
+        sources: dict[str, list[str]] = {}
+        for code, day, value, origin in query.values_list(
+            "currency", "effective_date", "units_per_usd", "source"
         ).iterator(chunk_size=5000):
             rates.setdefault(code, []).append((day, value))
-        return cls(rates)
+            sources.setdefault(code, []).append(origin)
+        return cls(rates, sources)
+
+    def lookup(self, currency: str, on: dt.date) -> tuple[Decimal, str, dt.date] | None:
+        """(units per USD, source, effective date) in force on ``on``, or None."""
+        dates = self._dates.get(currency.upper())
+        index = bisect_right(dates, on) if dates else 0
+        if not index:
+            return None
+        code = currency.upper()
+        sources = self._sources.get(code)
+        return (
+            self._values[code][index - 1],
+            sources[index - 1] if sources else "",
+            dates[index - 1],
+        )
+
+    def choose(
+        self,
+        source: str,
+        target: str,
+        on: dt.date,
+        *,
+        carried: CarriedRate | None = None,
+    ) -> ChosenRate:
+        return choose_rate(source, target, on, carried=carried, table=self)
 
     def units_per_usd(self, currency: str, on: dt.date) -> Decimal:
         currency = currency.upper()

@@ -18,7 +18,7 @@ from crm.imports.engine import (
     column_error,
     visible,
 )
-from crm.lib.money import CHF, MissingExchangeRate, quantize
+from crm.lib.money import CHF, CarriedRate, MissingExchangeRate, quantize
 from partners.models import Partner
 from pledges import services
 from pledges.models import (
@@ -115,12 +115,17 @@ class FtsCorrections:
             self.by_partner.setdefault(original.partner, []).append(original)
 
     def in_pledge_currency(
-        self, pledge_currency: str, amount: Decimal, currency: str, on: dt.date
+        self,
+        pledge_currency: str,
+        amount: Decimal,
+        currency: str,
+        on: dt.date,
+        carried: CarriedRate | None = None,
     ) -> Decimal:
         """``amount`` in the pledge's currency on ``on``; the CHF rate must exist."""
         try:
-            self.rates.rate(currency, CHF, on)
-            rate = self.rates.rate(currency, pledge_currency, on)
+            self.rates.choose(currency, CHF, on, carried=carried)
+            rate = self.rates.choose(currency, pledge_currency, on, carried=carried).rate
         except MissingExchangeRate as error:
             raise column_error(self, "currency", currency, error.messages[0]) from error
         return quantize(amount * rate)

@@ -24,7 +24,7 @@ from crm.imports.engine import (
     visible,
 )
 from crm.imports.registry import register
-from crm.lib.money import CHF, MissingExchangeRate, RateTable
+from crm.lib.money import CHF, CarriedRate, MissingExchangeRate, RateTable
 from crm.lib.names import normalize_name
 from crm.lib.parse import parse_date
 from partners.importers.matching import (
@@ -119,7 +119,7 @@ class PledgeImporter(MoneyRowsMixin, ModelImporter):
         "external_source",
         "external_id",
     )
-    derived = ("amount_chf", "chf_rate", "rate_date", "probability")
+    derived = ("amount_chf", "chf_rate", "rate_date", "rate_source", "probability")
     clean_exclude = ("partner", "lever", "event", "owner")
     fast_insert = True
     source = ""
@@ -243,14 +243,22 @@ class PledgeImporter(MoneyRowsMixin, ModelImporter):
     def new_object(self, data: dict):
         pledge = Pledge(**data)
         on = pledge.conversion_date()
+        pledge.carried_rate = self.carried_rate()
         try:
-            pledge.chf_rate = self.rates.rate(pledge.currency, CHF, on)
+            chosen = self.rates.choose(
+                pledge.currency, CHF, on, carried=pledge.carried_rate
+            )
         except MissingExchangeRate as error:
             raise column_error(
                 self, "currency", pledge.currency, error.messages[0]
             ) from error
-        pledge.rate_date = on
+        pledge.chf_rate, pledge.rate_date = chosen.rate, on
+        pledge.rate_source = chosen.source
         return pledge
+
+    def carried_rate(self) -> CarriedRate | None:
+        """The rate the row being planned carries (FTS exchangeRate), if any."""
+        return None
 
     def clean_new(self, obj) -> None:
         if obj.partner_id is None and obj.partner is None:

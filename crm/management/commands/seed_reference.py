@@ -1,7 +1,8 @@
 """Load the reference data the CRM needs before anything else.
 
 Countries (the 194 ITU Member States and Palestine) with their aliases and the
-UN least-developed-country flag, a starter set of exchange rates, the ITU
+UN least-developed-country flag, exchange rates (the UN operational starter
+set from 2022, monthly ECB-derived rates and fixed pegs back to 1999), the ITU
 contributory unit per year, and one government partner per Member State and
 for Palestine. Everything comes from the CSV files in ``crm/data/``.
 
@@ -228,51 +229,78 @@ def seed_aliases(*, rows: list[dict[str, str]]) -> Tally:
     return tally
 
 
+RATE_FILES = ("exchange_rates_history.csv", "exchange_rates.csv")
+
+
+def wanted_rates() -> dict[tuple[str, dt.date], tuple[Decimal, str]]:
+    """(currency, date) -> (units per USD, source) from the bundled rate files.
+
+    The history (ECB reference rates and fixed pegs, see ``crm/lib/ecb.py``)
+    is read first and the UN operational starter set after it: where both have
+    a currency and date, the UN operational rate wins.
+    """
+    known = currencies()
+    wanted: dict[tuple[str, dt.date], tuple[Decimal, str]] = {}
+    for name in RATE_FILES:
+        for number, row in enumerate(read_csv(name), start=2):
+            currency = row["currency"].upper()
+            try:
+                on = dt.date.fromisoformat(row["effective_date"])
+                value = Decimal(row["units_per_usd"])
+            except (ValueError, InvalidOperation) as error:
+                raise CommandError(f"{name} line {number}: {error}") from None
+            if currency not in known or value <= 0:
+                raise CommandError(
+                    f"{name} line {number}: bad rate {currency} {value}."
+                )
+            wanted[(currency, on)] = (value, row["source"])
+    return wanted
+
+
 def seed_exchange_rates(*, reset: bool) -> Tally:
     tally = Tally()
-    known = currencies()
     existing = {
-        (rate.currency, rate.effective_date): rate
-        for rate in ExchangeRate.objects.all()
+        (currency, on): (pk, value, source)
+        for pk, currency, on, value, source in ExchangeRate.objects.values_list(
+            "pk", "currency", "effective_date", "units_per_usd", "source"
+        )
     }
     to_create: list[ExchangeRate] = []
     to_update: list[ExchangeRate] = []
-    for number, row in enumerate(read_csv("exchange_rates.csv"), start=2):
-        currency = row["currency"].upper()
-        try:
-            on = dt.date.fromisoformat(row["effective_date"])
-            value = Decimal(row["units_per_usd"])
-        except (ValueError, InvalidOperation) as error:
-            raise CommandError(f"exchange_rates.csv line {number}: {error}") from None
-        if currency not in known or value <= 0:
-            raise CommandError(
-                f"exchange_rates.csv line {number}: bad rate {currency} {value}."
-            )
-        rate = existing.get((currency, on))
-        if rate is None:
+    now = timezone.now()
+    for (currency, on), (value, source) in wanted_rates().items():
+        stored = existing.get((currency, on))
+        if stored is None:
             to_create.append(
                 ExchangeRate(
                     currency=currency,
                     effective_date=on,
                     units_per_usd=value,
-                    source=row["source"],
+                    source=source,
                 )
             )
             tally.created += 1
-        elif rate.units_per_usd == value and rate.source == row["source"]:
+        elif stored[1] == value and stored[2] == source:
             tally.unchanged += 1
         elif reset:
-            rate.units_per_usd, rate.source = value, row["source"]
-            rate.updated_at = timezone.now()
-            to_update.append(rate)
+            to_update.append(
+                ExchangeRate(
+                    pk=stored[0],
+                    currency=currency,
+                    effective_date=on,
+                    units_per_usd=value,
+                    source=source,
+                    updated_at=now,
+                )
+            )
             tally.updated += 1
         else:
             tally.kept += 1
             tally.unchanged += 1
-    ExchangeRate.objects.bulk_create(to_create)
+    ExchangeRate.objects.bulk_create(to_create, batch_size=2000)
     if to_update:
         ExchangeRate.objects.bulk_update(
-            to_update, ["units_per_usd", "source", "updated_at"]
+            to_update, ["units_per_usd", "source", "updated_at"], batch_size=2000
         )
     return tally
 
