@@ -462,6 +462,7 @@ class FtsImporter(FtsCorrections, PledgeImporter):
                     received_on=correction.on,
                     external_source=self.source,
                     external_id=correction.flow,
+                    carried_rate=correction.carried,
                 )
                 created.append(payment.pk)
             else:

@@ -159,6 +159,7 @@ class FtsCorrections:
             values, data, amount=amount, refund=refund, raw=raw
         )
         correction = _Correction(original, flow, amount, currency, on, refund)
+        correction.carried = self._carried
         correction.error_field = "original_flow" if not chosen else self._amount_field
         correction.error_value = (
             cell(self, values, "original_flow") if not chosen else raw
@@ -176,7 +177,9 @@ class FtsCorrections:
                 },
             )
         if refund:
-            taken = self.in_pledge_currency(figures.currency, amount, currency, on)
+            taken = self.in_pledge_currency(
+                figures.currency, amount, currency, on, self._carried
+            )
             if not Pledge.refund_fits(taken, original.received):
                 raise column_error(
                     self,
@@ -426,5 +429,6 @@ class _Correction:
         self.on = on
         self.refund = refund
         self.reason = ""  # a reduction's, kept on its record
+        self.carried = None  # the rate the file gives for the flow
         self.error_field = "original_flow"
         self.error_value: object = None

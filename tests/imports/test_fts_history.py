@@ -255,3 +255,19 @@ def test_duplicated_flow_ids_in_one_file_stay_reported(reference):
     assert not result.written
     assert result.rows[1].outcome == "error"
     assert "same record as row 2" in result.rows[1].message
+
+
+def test_the_pledge_and_payment_pages_say_where_the_rate_came_from(
+    reference, admin_client
+):
+    rows = [r for r in fts_rows() if r["originalCurrency"] == "KWD"][:3]
+    result = fts_import(as_csv(rows), reference)
+    assert result.written, [r.message for r in result.rows]
+    pledge = Pledge.objects.get(external_id=rows[0]["id"])
+    page = admin_client.get(pledge.get_absolute_url()).content.decode()
+    assert "Source: KWD: file: FTS exchangeRate; CHF: ECB reference" in page
+    payment = Payment.objects.get()
+    page = admin_client.get(
+        f"/admin/pledges/payment/{payment.pk}/change/"
+    ).content.decode()
+    assert "KWD: file: FTS exchangeRate" in page
