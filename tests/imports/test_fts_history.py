@@ -49,6 +49,15 @@ DONORS = [
     ("Norwegian Refugee Council", "NGO", "Norway", "NOK", "8.5"),
     ("Central Emergency Response Fund", "Pooled fund", "", "USD", "1"),
     ("Stichting Vrienden", "Private organization/foundation", "Netherlands", "EUR", ""),
+    # The inverted forms of FTS and IATI donor columns.
+    ("Norway, Government of", "Government", "Norway", "NOK", "8.3"),
+    (
+        "Korea, Republic of, Government of",
+        "Government",
+        "Korea, Republic of",
+        "EUR",
+        "",
+    ),
 ]
 STATUSES = ("pledge", "commitment", "paid")
 
@@ -167,6 +176,8 @@ def test_an_fts_export_of_2016_2021_imports_with_the_shipped_rates(reference):
         ("Government of France", "FRA"),
         ("United Arab Emirates", "ARE"),
         ("Government of Kuwait", "KWT"),
+        ("Norway, Government of", "NOR"),
+        ("Korea, Republic of, Government of", "KOR"),
     ]:
         pledges = Pledge.objects.filter(title__startswith=f"{donor} 20")
         assert pledges.count() == 6, donor
