@@ -241,7 +241,14 @@ def test_a_refund_in_another_currency_converts_at_its_own_date(rates):
 def test_a_refund_without_a_rate_for_its_date_is_an_error(rates):
     rows = sample()
     do_import("fts", fts(rows["401001"]), filename="fts.csv")
-    refund = {**rows["401002"], "originalCurrency": "GBP", "originalFlowId": "401001"}
+    # Nor does the file carry one (exchangeRate, amountUSD): see test_fts_history.
+    refund = {
+        **rows["401002"],
+        "originalCurrency": "GBP",
+        "originalFlowId": "401001",
+        "exchangeRate": "",
+        "amountUSD": "",
+    }
 
     result = do_import("fts", fts(refund), filename="fts.csv")
 
