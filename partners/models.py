@@ -215,7 +215,11 @@ class Partner(models.Model):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("admin:partners_partner_change", args=[self.pk])
+        """The partner page people open: the overview, read only."""
+        return self.get_overview_url()
+
+    def get_overview_url(self) -> str:
+        return reverse("admin:partners_partner_overview", args=[self.pk])
 
     def delete(self, *args, **kwargs):
         self.check_deletable()
@@ -592,6 +596,42 @@ class Contact(models.Model):
     @property
     def full_name(self) -> str:
         return " ".join(p for p in (self.first_name, self.last_name) if p)
+
+    @property
+    def picker_label(self) -> str:
+        """The contact as pickers offer it: "H.E. Yuko Nakamura — Ambassador,
+        Japan", or "— former Ambassador, Japan" when no role is current.
+
+        Reads ``ContactQuerySet.with_picker_label()``'s annotations; a contact
+        loaded without them asks the database once.
+        """
+        if not hasattr(self, "picker_role"):
+            row = (
+                type(self)
+                .objects.filter(pk=self.pk)
+                .with_picker_label()
+                .values(
+                    "picker_role",
+                    "picker_position",
+                    "picker_partner",
+                    "picker_partner_short",
+                    "picker_ended",
+                )
+                .get()
+            )
+            for name, value in row.items():
+                setattr(self, name, value)
+        if not self.picker_role:
+            return str(self)
+        role = self.picker_position or Affiliation.Role(self.picker_role).label
+        values = {
+            "name": str(self),
+            "role": role,
+            "partner": self.picker_partner_short or self.picker_partner,
+        }
+        if self.picker_ended:
+            return _("%(name)s — former %(role)s, %(partner)s") % values
+        return _("%(name)s — %(role)s, %(partner)s") % values
 
 
 class Affiliation(models.Model):
