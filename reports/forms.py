@@ -121,10 +121,10 @@ class FollowUpRowForm(forms.Form):
 
     @property
     def is_blank(self) -> bool:
+        """A row with nothing said (no "what", no partner) is skipped: the
+        assignee and due date come prefilled on every row."""
         data = getattr(self, "cleaned_data", {})
-        return not any(data.get(name) for name in ("description", "partner")) and (
-            not self.has_changed()
-        )
+        return not (data.get("description", "").strip() or data.get("partner"))
 
 
 class BaseFollowUpFormSet(forms.BaseFormSet):
