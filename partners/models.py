@@ -548,6 +548,10 @@ def _allowed(classes: tuple[Decimal, ...]) -> str:
     return ", ".join(format_class(c) for c in classes)
 
 
+# Longer positions and partner names give way to the role and short name in pickers.
+PICKER_NAME_MAX = 40
+
+
 class Contact(models.Model):
     class Title(models.TextChoices):
         HE = "H.E.", _("H.E.")
@@ -623,11 +627,18 @@ class Contact(models.Model):
                 setattr(self, name, value)
         if not self.picker_role:
             return str(self)
-        role = self.picker_position or Affiliation.Role(self.picker_role).label
+        # Short enough to read in a drop-down: the position as the partner
+        # writes it when brief, else the role ("Ambassador / Permanent
+        # Representative" read as "Ambassador"); the partner's name unless long.
+        position = self.picker_position or ""
+        role = str(Affiliation.Role(self.picker_role).label).split(" / ")[0]
+        partner = self.picker_partner
+        if len(partner) > PICKER_NAME_MAX and self.picker_partner_short:
+            partner = self.picker_partner_short
         values = {
             "name": str(self),
-            "role": role,
-            "partner": self.picker_partner_short or self.picker_partner,
+            "role": position if 0 < len(position) <= PICKER_NAME_MAX else role,
+            "partner": partner,
         }
         if self.picker_ended:
             return _("%(name)s — former %(role)s, %(partner)s") % values

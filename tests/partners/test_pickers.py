@@ -27,7 +27,7 @@ def days(n: int) -> dt.date:
 
 @pytest.fixture
 def people(db):
-    japan = PartnerFactory(name="Government of Japan", short_name="Japan")
+    japan = PartnerFactory(name="Japan", short_name="JPN")
     korea = PartnerFactory(name="Republic of Korea")
     nakamura = ContactFactory(title="H.E.", first_name="Yuko", last_name="Nakamura")
     AffiliationFactory(
@@ -65,12 +65,27 @@ def test_the_label_names_the_role_and_partner(people):
     labels = {c.pk: c.picker_label for c in Contact.objects.with_picker_label()}
     assert labels[people["nakamura"].pk] == "H.E. Yuko Nakamura — Ambassador, Japan"
     assert labels[people["namesake"].pk] == (
-        "H.E. Aiko Nakamura — Ambassador / Permanent Representative, Republic of Korea"
+        "H.E. Aiko Nakamura — Ambassador, Republic of Korea"
     )
     assert labels[people["former"].pk] == (
         "H.E. Ken Nakamura — former Ambassador, Japan"
     )
     assert labels[people["loose"].pk] == "Ada Nakamura"
+
+
+def test_long_positions_and_names_give_way_to_the_role_and_short_name(people):
+    long_name = PartnerFactory(
+        name="Ministry of Information and Communications Technology and Innovation",
+        short_name="MICTI",
+    )
+    contact = ContactFactory(first_name="Lea", last_name="Moser")
+    AffiliationFactory(
+        contact=contact,
+        partner=long_name,
+        role=Affiliation.Role.DIRECTOR,
+        position="Director, International Cooperation and Multilateral Affairs",
+    )
+    assert contact.picker_label == "Lea Moser — Director, MICTI"
 
 
 def test_a_contact_loaded_without_the_annotation_gets_the_same_label(people):

@@ -26,7 +26,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def meeting(superuser):
-    japan = PartnerFactory(name="Government of Japan", short_name="Japan")
+    japan = PartnerFactory(name="Japan", short_name="JPN")
     korea = PartnerFactory(name="Republic of Korea")
     nakamura = ContactFactory(title="H.E.", first_name="Yuko", last_name="Nakamura")
     AffiliationFactory(
@@ -80,7 +80,7 @@ def test_the_form_is_prefilled_from_the_meeting(admin_client, meeting):
     assert set(form.initial["partners"]) == set(meeting.partners.all())
     assert set(form.initial["contacts"]) == set(meeting.counterparts.all())
     html = page.content.decode()
-    assert "H.E. Yuko Nakamura — Ambassador / Permanent Representative, Japan" in html
+    assert "H.E. Yuko Nakamura — Ambassador, Japan" in html
 
 
 def test_recording_creates_the_engagement_and_follow_ups(
