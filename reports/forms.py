@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from crm.lib.names import user_name
 from partners.managers import sees_confidential
 from partners.models import Contact, Engagement, Partner
 from partners.services import followup_default_due_date
@@ -17,6 +18,16 @@ from reports.models import Meeting
 class ContactChoices(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: Contact) -> str:
         return obj.picker_label
+
+
+class StaffChoices(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return user_name(obj)
+
+
+class AssigneeChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return user_name(obj)
 
 
 class MeetingOutcomeForm(forms.Form):
@@ -36,7 +47,7 @@ class MeetingOutcomeForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         required=False,
     )
-    staff = forms.ModelMultipleChoiceField(
+    staff = StaffChoices(
         label=_("staff"),
         queryset=get_user_model().objects.none(),
         widget=forms.CheckboxSelectMultiple,
@@ -102,7 +113,7 @@ class MeetingOutcomeForm(forms.Form):
 
 class FollowUpRowForm(forms.Form):
     description = forms.CharField(label=_("what"), max_length=300, required=False)
-    assignee = forms.ModelChoiceField(
+    assignee = AssigneeChoice(
         label=_("assignee"), queryset=get_user_model().objects.none(), required=False
     )
     due_date = forms.DateField(label=_("due"), required=False)
