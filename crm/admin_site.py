@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from django.contrib import admin
+from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
@@ -26,6 +27,18 @@ def render_panels(request: HttpRequest, panels: Iterable[Panel]) -> list[SafeStr
         render_to_string(template_name, context, request=request)
         for template_name, context in panels
     ]
+
+
+class LabelledAutocompleteJsonView(AutocompleteJsonView):
+    """Autocomplete results labelled by the ModelAdmin's ``autocomplete_label(obj)``
+    when it has one (contacts: "H.E. Yuko Nakamura — Ambassador, Japan")."""
+
+    def serialize_result(self, obj, to_field_name):
+        result = super().serialize_result(obj, to_field_name)
+        label = getattr(self.model_admin, "autocomplete_label", None)
+        if label is not None:
+            result["text"] = str(label(obj))
+        return result
 
 
 class CRMAdminSite(admin.AdminSite):
@@ -55,6 +68,9 @@ class CRMAdminSite(admin.AdminSite):
         for _order, provider in self._start_page_providers:
             panels.extend(provider(request))
         return panels
+
+    def autocomplete_view(self, request):
+        return LabelledAutocompleteJsonView.as_view(admin_site=self)(request)
 
     def index(self, request: HttpRequest, extra_context: dict | None = None):
         context = {

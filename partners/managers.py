@@ -173,6 +173,67 @@ class MembershipQuerySet(models.QuerySet):
 
 
 class ContactQuerySet(models.QuerySet):
+    def with_picker_label(self, partner_ids=()) -> ContactQuerySet:
+        """Annotate what ``Contact.picker_label`` shows, in the same query.
+
+        The role is the contact's best affiliation: a current one before an
+        ended one, at one of ``partner_ids`` before elsewhere, the primary
+        before others, the latest first. ``picker_rank`` is 0 for contacts now
+        at one of ``partner_ids`` (a picker lists them first), else 1.
+        """
+        from partners.models import Affiliation
+
+        today = _today()
+        partner_ids = [int(pk) for pk in partner_ids]
+        current = Q(end_date__isnull=True) | Q(end_date__gte=today)
+        best = (
+            Affiliation.objects.filter(contact=OuterRef("pk"))
+            .annotate(
+                _ended=Case(
+                    When(current, then=Value(0)),
+                    default=Value(1),
+                    output_field=models.IntegerField(),
+                ),
+                _elsewhere=Case(
+                    When(partner_id__in=partner_ids, then=Value(0)),
+                    default=Value(1),
+                    output_field=models.IntegerField(),
+                ),
+            )
+            .order_by(
+                "_ended",
+                "_elsewhere",
+                "-is_primary",
+                F("end_date").desc(nulls_first=True),
+                F("start_date").desc(nulls_last=True),
+                "-pk",
+            )
+        )
+
+        def pick(name: str, field):
+            return Subquery(best.values(name)[:1], output_field=field)
+
+        text = models.CharField()
+        return self.annotate(
+            picker_role=pick("role", text),
+            picker_position=pick("position", text),
+            picker_partner=pick("partner__name", text),
+            picker_partner_short=pick("partner__short_name", text),
+            picker_ended=pick("_ended", models.IntegerField()),
+            picker_rank=Case(
+                When(
+                    Exists(
+                        Affiliation.objects.filter(
+                            current, contact=OuterRef("pk"), partner_id__in=partner_ids
+                        )
+                    ),
+                    then=Value(0),
+                ),
+                default=Value(1),
+                output_field=models.IntegerField(),
+            ),
+        )
+
     def current_at(self, partner) -> ContactQuerySet:
         today = _today()
         return self.filter(

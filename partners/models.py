@@ -215,7 +215,11 @@ class Partner(models.Model):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("admin:partners_partner_change", args=[self.pk])
+        """The partner page people open: the overview, read only."""
+        return self.get_overview_url()
+
+    def get_overview_url(self) -> str:
+        return reverse("admin:partners_partner_overview", args=[self.pk])
 
     def delete(self, *args, **kwargs):
         self.check_deletable()
@@ -544,6 +548,10 @@ def _allowed(classes: tuple[Decimal, ...]) -> str:
     return ", ".join(format_class(c) for c in classes)
 
 
+# Longer positions and partner names give way to the role and short name in pickers.
+PICKER_NAME_MAX = 40
+
+
 class Contact(models.Model):
     class Title(models.TextChoices):
         HE = "H.E.", _("H.E.")
@@ -592,6 +600,49 @@ class Contact(models.Model):
     @property
     def full_name(self) -> str:
         return " ".join(p for p in (self.first_name, self.last_name) if p)
+
+    @property
+    def picker_label(self) -> str:
+        """The contact as pickers offer it: "H.E. Yuko Nakamura — Ambassador,
+        Japan", or "— former Ambassador, Japan" when no role is current.
+
+        Reads ``ContactQuerySet.with_picker_label()``'s annotations; a contact
+        loaded without them asks the database once.
+        """
+        if not hasattr(self, "picker_role"):
+            row = (
+                type(self)
+                .objects.filter(pk=self.pk)
+                .with_picker_label()
+                .values(
+                    "picker_role",
+                    "picker_position",
+                    "picker_partner",
+                    "picker_partner_short",
+                    "picker_ended",
+                )
+                .get()
+            )
+            for name, value in row.items():
+                setattr(self, name, value)
+        if not self.picker_role:
+            return str(self)
+        # Short enough to read in a drop-down: the position as the partner
+        # writes it when brief, else the role ("Ambassador / Permanent
+        # Representative" read as "Ambassador"); the partner's name unless long.
+        position = self.picker_position or ""
+        role = str(Affiliation.Role(self.picker_role).label).split(" / ")[0]
+        partner = self.picker_partner
+        if len(partner) > PICKER_NAME_MAX and self.picker_partner_short:
+            partner = self.picker_partner_short
+        values = {
+            "name": str(self),
+            "role": position if 0 < len(position) <= PICKER_NAME_MAX else role,
+            "partner": partner,
+        }
+        if self.picker_ended:
+            return _("%(name)s — former %(role)s, %(partner)s") % values
+        return _("%(name)s — %(role)s, %(partner)s") % values
 
 
 class Affiliation(models.Model):

@@ -400,6 +400,19 @@ class PartnerPledgeSummary:
     def has_pledges(self) -> bool:
         return bool(self.by_currency or self.pipeline or self.closed_count)
 
+    @property
+    def overdue_chf(self) -> Decimal:
+        """What firm pledges owe of installments due before today, in CHF at
+        each pledge's rate (the briefs' rule: ``overdue_amount x chf_rate``)."""
+        return sum(
+            (
+                (pledge.overdue_amount * pledge.chf_rate).quantize(Decimal("0.01"))
+                for pledge in self.committed
+                if pledge.overdue_amount
+            ),
+            ZERO,
+        )
+
 
 def partner_pledge_summary(
     *, partner: Partner, today: dt.date | None = None, due_within_days: int = 90

@@ -13,18 +13,30 @@ import datetime as dt
 
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count
-from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+)
 from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone, translation
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from crm.admin_helpers import NotFoundMixin
-from partners.models import Contact, Partner
+from crm.admin import ADMIN_CSS
+from crm.admin_confidential import ConfidentialDeleteMixin
+from crm.admin_helpers import NotFoundMixin, PanelsMixin
+from partners.admin.common import ContactPickerMixin
+from partners.models import Contact, FollowUp, Partner
 from reports.briefs.build import brief_build
 from reports.briefs.data import BriefRequest
 from reports.briefs.printing import (
@@ -33,9 +45,16 @@ from reports.briefs.printing import (
     brief_is_large,
     brief_print,
 )
+from reports.forms import FollowUpFormSet, MeetingOutcomeForm, followup_initial
 from reports.models import Meeting, PrintLog
+from reports.outcomes import FollowUpRow, meeting_record_outcome
 
 MAX_IDS = 500
+
+
+def has_outcome():
+    """Whether engagements were recorded as the meeting's outcome."""
+    return Exists(Meeting.engagements.through.objects.filter(meeting=OuterRef("pk")))
 
 
 def can_print(request: HttpRequest) -> bool:
@@ -104,8 +123,17 @@ def print_response(request: HttpRequest, brief_request: BriefRequest) -> HttpRes
 
 
 @admin.register(Meeting)
-class MeetingAdmin(admin.ModelAdmin):
-    list_display = ["title", "starts_at", "place", "partner_count", "pack_link"]
+class MeetingAdmin(
+    ContactPickerMixin, PanelsMixin, ConfidentialDeleteMixin, admin.ModelAdmin
+):
+    list_display = [
+        "title",
+        "starts_at",
+        "place",
+        "partner_count",
+        "outcome_status",
+        "pack_link",
+    ]
     list_filter = [("staff", admin.RelatedOnlyFieldListFilter)]
     search_fields = [
         "title",
@@ -130,12 +158,25 @@ class MeetingAdmin(admin.ModelAdmin):
     ]
     actions = ["print_pack"]
     date_hierarchy = "starts_at"
+    contact_picker_fields = ("counterparts",)
+
+    class Media:
+        css = ADMIN_CSS
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(partner_total=Count("partners"))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(partner_total=Count("partners"), has_outcome=has_outcome())
+        )
 
     def has_print_brief_permission(self, request) -> bool:
         return can_print(request)
+
+    def has_record_outcome_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm("partners.add_engagement") and (
+            self.has_view_permission(request, obj)
+        )
 
     def save_model(self, request, obj, form, change):
         if obj.created_by_id is None:
@@ -145,6 +186,14 @@ class MeetingAdmin(admin.ModelAdmin):
     @admin.display(description=_("partners"), ordering="partner_total")
     def partner_count(self, obj: Meeting) -> int:
         return obj.partner_total
+
+    @admin.display(description=_("outcome"), ordering="has_outcome")
+    def outcome_status(self, obj: Meeting) -> str:
+        if obj.has_outcome:
+            return _("recorded")
+        if obj.starts_at <= timezone.now():
+            return format_html('<span class="crm-overdue">{}</span>', _("not yet"))
+        return ""
 
     @admin.display(description=_("pack"))
     def pack_link(self, obj: Meeting) -> str:
@@ -162,6 +211,148 @@ class MeetingAdmin(admin.ModelAdmin):
         ids = list(queryset.order_by("starts_at").values_list("pk", flat=True))
         return print_response(
             request, BriefRequest.for_meetings(ids, print_language(request))
+        )
+
+    # The outcome --------------------------------------------------------------
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/outcome/",
+                self.admin_site.admin_view(self.outcome_view),
+                name="reports_meeting_outcome",
+            ),
+            *super().get_urls(),
+        ]
+
+    def render_change_form(
+        self, request, context, add=False, change=False, form_url="", obj=None
+    ):
+        if (
+            obj is not None
+            and obj.pk
+            and self.has_record_outcome_permission(request, obj)
+        ):
+            context["record_outcome_url"] = reverse(
+                "admin:reports_meeting_outcome", args=[obj.pk]
+            )
+        return super().render_change_form(
+            request, context, add=add, change=change, form_url=form_url, obj=obj
+        )
+
+    def get_panels(self, request, obj):
+        """What was recorded from the meeting, as the user may see it."""
+        engagements = list(
+            obj.engagements.visible_to(request.user)
+            .prefetch_related(
+                "partners",
+                Prefetch(
+                    "followups",
+                    queryset=FollowUp.objects.select_related("assignee"),
+                ),
+            )
+            .order_by("date", "pk")
+        )
+        return [
+            (
+                "admin/reports/panels/meeting_outcome.html",
+                {
+                    "engagements": engagements,
+                    "record_outcome_url": reverse(
+                        "admin:reports_meeting_outcome", args=[obj.pk]
+                    )
+                    if self.has_record_outcome_permission(request, obj)
+                    else None,
+                },
+            )
+        ]
+
+    def outcome_view(self, request, object_id):
+        """*Record the outcome*: the engagement(s) and follow-ups, in one form."""
+        meeting = self.get_object(request, unquote(object_id))
+        if meeting is None:
+            raise Http404
+        if not self.has_record_outcome_permission(request, meeting):
+            raise PermissionDenied
+        initial = followup_initial(request.user)
+        if request.method == "POST":
+            form = MeetingOutcomeForm(request.POST, meeting=meeting, user=request.user)
+            followups = FollowUpFormSet(
+                request.POST,
+                initial=initial,
+                prefix="followups",
+                form_kwargs={"meeting": meeting},
+            )
+            if form.is_valid() and followups.is_valid():
+                try:
+                    recorded = self._record_outcome(request, meeting, form, followups)
+                except ValidationError as error:
+                    for message in error.messages:
+                        messages.error(request, message)
+                else:
+                    self.message_user(
+                        request,
+                        ngettext(
+                            "Outcome recorded: %(engagements)d engagement and "
+                            "%(followups)d follow-up(s).",
+                            "Outcome recorded: %(engagements)d engagements and "
+                            "%(followups)d follow-up(s).",
+                            len(recorded.engagements),
+                        )
+                        % {
+                            "engagements": len(recorded.engagements),
+                            "followups": recorded.followup_count,
+                        },
+                        messages.SUCCESS,
+                    )
+                    return HttpResponseRedirect(
+                        reverse("admin:reports_meeting_change", args=[meeting.pk])
+                    )
+            else:
+                messages.error(request, _("Please correct the errors below."))
+        else:
+            form = MeetingOutcomeForm(meeting=meeting, user=request.user)
+            followups = FollowUpFormSet(
+                initial=initial, prefix="followups", form_kwargs={"meeting": meeting}
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Record the outcome"),
+            "subtitle": str(meeting),
+            "original": meeting,
+            "form": form,
+            "followups": followups,
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(request, "admin/reports/meeting/outcome.html", context)
+
+    def _record_outcome(self, request, meeting, form, followups):
+        data = form.cleaned_data
+        rows = [
+            FollowUpRow(
+                description=row.cleaned_data.get("description") or "",
+                assignee=row.cleaned_data.get("assignee"),
+                due_date=row.cleaned_data.get("due_date"),
+                partner=row.cleaned_data.get("partner"),
+            )
+            for row in followups.forms
+            if not row.is_blank
+        ]
+        return meeting_record_outcome(
+            meeting=meeting,
+            created_by=request.user,
+            subject=data["subject"],
+            partners=data["partners"],
+            date=data["date"],
+            kind=data["kind"],
+            summary=data["summary"],
+            outcome=data["outcome"],
+            contacts=data["contacts"],
+            staff=data["staff"],
+            confidential=data.get("confidential", False),
+            one_per_partner=data["one_per_partner"],
+            followups=rows,
         )
 
 
@@ -354,12 +545,16 @@ def start_page_panels(request: HttpRequest):
     if not can_print(request):
         return []
     now = timezone.now()
+    # The coming week, and the past week's meetings whose outcome is missing.
     meetings = list(
-        Meeting.objects.filter(
-            starts_at__gte=now - dt.timedelta(hours=12),
+        Meeting.objects.annotate(
+            partner_total=Count("partners"), has_outcome=has_outcome()
+        )
+        .filter(
+            Q(starts_at__gte=now - dt.timedelta(hours=12))
+            | Q(starts_at__gte=now - dt.timedelta(days=7), has_outcome=False),
             starts_at__lt=now + dt.timedelta(days=7),
         )
-        .annotate(partner_total=Count("partners"))
         .order_by("starts_at")[:10]
     )
     packs = list(
@@ -385,6 +580,8 @@ def start_page_panels(request: HttpRequest):
             "admin/reports/panels/start_meetings.html",
             {
                 "meetings": meetings,
+                "now": now,
+                "can_record_outcome": request.user.has_perm("partners.add_engagement"),
                 "day_links": day_links,
                 "packs": packs,
             },

@@ -8,7 +8,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from partners.models import Contact, Partner
+from partners.models import Contact, Engagement, Partner
 
 
 class Meeting(models.Model):
@@ -42,6 +42,14 @@ class Meeting(models.Model):
         blank=True,
         help_text=_("One point per line."),
     )
+    engagements = models.ManyToManyField(
+        Engagement,
+        verbose_name=_("outcome recorded"),
+        related_name="meetings",
+        blank=True,
+        editable=False,
+        help_text=_("The engagements recorded as this meeting's outcome."),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("created by"),
@@ -64,6 +72,17 @@ class Meeting(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("admin:reports_meeting_change", args=[self.pk])
+
+    @property
+    def agenda(self) -> str:
+        """Objectives and talking points, as an engagement's summary starts."""
+        parts = []
+        if self.objectives.strip():
+            parts.append(f"{_('Objectives')}:\n{self.objectives.strip()}")
+        if self.talking_point_list:
+            points = "\n".join(f"- {point}" for point in self.talking_point_list)
+            parts.append(f"{_('Talking points')}:\n{points}")
+        return "\n\n".join(parts)
 
     @property
     def talking_point_list(self) -> list[str]:

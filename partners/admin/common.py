@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django import forms
 from django.db.models import (
     Case,
     F,
@@ -68,6 +69,48 @@ def current_affiliations():
     return Affiliation.objects.filter(
         Q(end_date__isnull=True) | Q(end_date__gte=today)
     ).order_by("-is_primary", "partner__name")
+
+
+def picker_partner_ids(request: HttpRequest) -> list[int]:
+    """The partners a contact picker was asked to list first (``for_partners``)."""
+    raw = request.GET.get("for_partners", "")
+    return [int(part) for part in raw.split(",") if part.strip().isdigit()][:50]
+
+
+class ContactPickerMixin:
+    """Contact fields labelled "name — role, partner" ("former" when ended).
+
+    The selected contacts render with the label of ``Contact.picker_label``
+    from one annotated query; the autocomplete results come from
+    ``ContactAdmin`` (same label), the form's partners' contacts first.
+    """
+
+    contact_picker_fields: tuple[str, ...] = ("contacts",)
+
+    @property
+    def media(self):
+        # A property, not ``class Media``: this mixin is no MediaDefiningClass.
+        return super().media + forms.Media(
+            js=[
+                "admin/js/vendor/jquery/jquery.min.js",
+                "admin/js/jquery.init.js",
+                "partners/contact_picker.js",
+            ]
+        )
+
+    def _contact_picker(self, db_field, field):
+        if field is not None and db_field.name in self.contact_picker_fields:
+            field.queryset = field.queryset.with_picker_label()
+            field.label_from_instance = lambda contact: contact.picker_label
+        return field
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        return self._contact_picker(db_field, field)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        return self._contact_picker(db_field, field)
 
 
 class FollowUpInlineMixin:

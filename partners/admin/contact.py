@@ -20,7 +20,6 @@ from crm.admin_helpers import (
     RECORD,
     PanelsMixin,
     RecordOnChangeMixin,
-    change_url,
     changelist_url,
     titled,
 )
@@ -31,6 +30,7 @@ from partners.admin.common import (
     current_affiliations,
     current_first,
     engagements_panel,
+    picker_partner_ids,
 )
 from partners.dedupe_admin import DuplicatesMixin
 from partners.filters import (
@@ -159,6 +159,21 @@ class ContactAdmin(
             )
         )
 
+    def get_search_results(self, request, queryset, search_term):
+        queryset, may_have_duplicates = super().get_search_results(
+            request, queryset, search_term
+        )
+        match = request.resolver_match
+        if match and match.url_name == "autocomplete":
+            # Pickers: labelled with the role, the form's partners' contacts first.
+            queryset = queryset.with_picker_label(picker_partner_ids(request)).order_by(
+                "picker_rank", "last_name", "first_name", "pk"
+            )
+        return queryset, may_have_duplicates
+
+    def autocomplete_label(self, obj: Contact) -> str:
+        return obj.picker_label
+
     def get_panels(self, request, obj):
         return [
             engagements_panel(
@@ -207,7 +222,7 @@ class ContactAdmin(
             mark_safe("<br>"),
             '<a href="{}">{}</a>, {}',
             (
-                (change_url(a.partner), a.partner, a.get_role_display())
+                (a.partner.get_overview_url(), a.partner, a.get_role_display())
                 for a in getattr(obj, "current_affiliations", [])
             ),
         )

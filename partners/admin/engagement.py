@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.contrib.admin.options import IS_POPUP_VAR
 from django.core.exceptions import ValidationError
 from django.db.models import (
     Count,
@@ -11,6 +12,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.utils.html import format_html
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -29,6 +31,7 @@ from crm.imports.admin import ImportMixin
 from crm.lib.names import user_name
 from partners import services
 from partners.admin.common import (
+    ContactPickerMixin,
     FollowUpInlineMixin,
     engagement_link,
 )
@@ -45,6 +48,7 @@ from partners.models import (
     Engagement,
     Event,
     FollowUp,
+    Partner,
 )
 from partners.resources import EngagementResource
 
@@ -110,6 +114,7 @@ class EngagementFollowUpInline(
 
 @admin.register(Engagement)
 class EngagementAdmin(
+    ContactPickerMixin,
     ConfidentialDeleteMixin,
     NotFoundMixin,
     ImportMixin,
@@ -217,6 +222,27 @@ class EngagementAdmin(
         if not change:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
+
+    def _from_partner(self, request) -> Partner | None:
+        """The partner whose page "Log engagement" was clicked on, if any."""
+        raw = request.GET.get("from_partner", "")
+        if not raw.isdigit():
+            return None
+        return Partner.objects.filter(pk=raw).first()
+
+    def response_add(self, request, obj, post_url_continue=None):
+        # Started from a partner: "Save" goes back to its overview, "Save and
+        # add another" opens a new form for the same partner.
+        response = super().response_add(request, obj, post_url_continue)
+        partner = self._from_partner(request)
+        if partner is None or IS_POPUP_VAR in request.POST:
+            return response
+        if "_addanother" in request.POST:
+            query = urlencode({"partners": partner.pk, "from_partner": partner.pk})
+            response["Location"] = f"{request.path}?{query}"
+        elif not any(key in request.POST for key in ("_continue", "_saveasnew")):
+            response["Location"] = partner.get_overview_url()
+        return response
 
     @staticmethod
     def _sees_confidential(request) -> bool:

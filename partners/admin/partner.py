@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from django.apps import apps as django_apps
 from django.contrib import admin, messages
+from django.contrib.admin.utils import quote, unquote
 from django.contrib.admin.views.main import ORDER_VAR, ChangeList
+from django.core.exceptions import PermissionDenied
 from django.db.models import (
     Q,
 )
-from django.http import HttpResponseRedirect
-from django.urls import reverse
+from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -24,7 +29,7 @@ from crm.admin_helpers import (
     changelist_url,
     titled,
 )
-from crm.admin_site import Panel
+from crm.admin_site import Panel, render_panels
 from crm.history import HistoryAdmin
 from crm.imports.admin import ImportMixin
 from crm.lib.names import user_name
@@ -48,6 +53,7 @@ from partners.models import (
     Membership,
     Partner,
 )
+from partners.overview import partner_overview
 from partners.resources import PartnerResource
 
 # Partner ---------------------------------------------------------------------
@@ -315,7 +321,8 @@ class PartnerAdmin(
     def log_engagement_url(self, request, obj: Partner) -> str | None:
         if not request.user.has_perm("partners.add_engagement"):
             return None
-        return f"{reverse('admin:partners_engagement_add')}?partners={obj.pk}"
+        query = urlencode({"partners": obj.pk, "from_partner": obj.pk})
+        return f"{reverse('admin:partners_engagement_add')}?{query}"
 
     def render_change_form(
         self, request, context, add=False, change=False, form_url="", obj=None
@@ -323,9 +330,92 @@ class PartnerAdmin(
         if obj is not None and obj.pk is not None:
             context["log_engagement_url"] = self.log_engagement_url(request, obj)
             context["engagements_url"] = changelist_url(Engagement, partner=obj.pk)
+            context["overview_url"] = obj.get_overview_url()
         return super().render_change_form(
             request, context, add=add, change=change, form_url=form_url, obj=obj
         )
+
+    # The overview: the partner page a list, a search or a link opens -------
+
+    def get_urls(self):
+        opts = self.model._meta
+        return [
+            path(
+                "<path:object_id>/overview/",
+                self.admin_site.admin_view(self.overview_view),
+                name=f"{opts.app_label}_{opts.model_name}_overview",
+            ),
+            *super().get_urls(),
+        ]
+
+    def overview_view(self, request, object_id):
+        """The partner at a glance, read only; the edit form is one click away."""
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            raise Http404
+        if not self.has_view_permission(request, obj):
+            raise PermissionDenied
+        overview = partner_overview(partner=obj, user=request.user)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "app_label": self.model._meta.app_label,
+            "title": str(obj),
+            "subtitle": None,
+            "original": obj,
+            "media": self.media,
+            "overview": overview,
+            "has_change_permission": self.has_change_permission(request, obj),
+            "edit_url": reverse("admin:partners_partner_change", args=[quote(obj.pk)])
+            + "?from=overview",
+            "log_engagement_url": self.log_engagement_url(request, obj),
+            "engagements_url": changelist_url(Engagement, partner=obj.pk),
+            "followups_url": changelist_url(
+                FollowUp, partner=obj.pk, status__exact="open", assignee="all"
+            ),
+            "sections": render_panels(
+                request, self.get_overview_panels(request, obj, overview)
+            ),
+        }
+        return TemplateResponse(
+            request, "admin/partners/partner/overview.html", context
+        )
+
+    def get_overview_panels(self, request, obj: Partner, overview) -> list[Panel]:
+        """Sections of the overview before the partner's own: subclasses add
+        theirs (pledges puts its key figures first)."""
+        return self.documents_panels(request, obj)
+
+    def documents_panels(self, request, obj: Partner) -> list[Panel]:
+        """The partner's documents, when the documents app is installed.
+
+        Hook for ``documents.services.documents_for(obj, user)``: the documents
+        app depends on partners, so it is looked up, not imported.
+        """
+        if not django_apps.is_installed("documents"):
+            return []
+        documents_for = import_string("documents.services.documents_for")
+        documents = list(documents_for(obj, request.user))
+        if not documents:
+            return []
+        return [
+            (
+                "admin/partners/panels/overview_documents.html",
+                {"documents": documents},
+            )
+        ]
+
+    def response_change(self, request, obj):
+        # "Edit" on the overview comes back to it after a plain "Save".
+        if request.GET.get("from") == "overview" and not any(
+            key in request.POST for key in ("_continue", "_addanother", "_saveasnew")
+        ):
+            msg = _("The partner “%(partner)s” was changed successfully.") % {
+                "partner": obj
+            }
+            self.message_user(request, msg, messages.SUCCESS)
+            return HttpResponseRedirect(obj.get_overview_url())
+        return super().response_change(request, obj)
 
     def get_protecting_records(self, objs):
         """The engagements that keep a partner alive.
@@ -404,6 +494,10 @@ class PartnerAdmin(
 
 
 class PartnerChangeList(ChangeList):
+    def url_for_result(self, result):
+        # A row opens the partner's overview; its "Edit" leads to the form.
+        return result.get_overview_url()
+
     def get_results(self, request):
         super().get_results(request)
         self.model_admin.annotate_page(request, self.result_list)

@@ -54,6 +54,26 @@ class PartnerAdmin(BasePartnerAdmin):
             panels.insert(0, self.pledges_panel(request, obj))
         return panels
 
+    def get_overview_panels(self, request, obj, overview):
+        panels = super().get_overview_panels(request, obj, overview)
+        if request.user.has_perm("pledges.view_pledge"):
+            panels.insert(0, self.key_figures_panel(request, obj))
+        return panels
+
+    def key_figures_panel(self, request, obj: Partner) -> Panel:
+        """Pledged, received, outstanding and overdue in CHF, on the overview."""
+        return (
+            "admin/pledges/panels/key_figures.html",
+            {
+                "summary": services.partner_pledge_summary(partner=obj),
+                "all_url": changelist_url(Pledge, partner=obj.pk),
+                "installments_url": changelist_url(
+                    Installment, partner=obj.pk, status="owed"
+                ),
+                "payments_url": changelist_url(Payment, partner=obj.pk),
+            },
+        )
+
     def pledges_panel(self, request, obj: Partner) -> Panel:
         return (
             "admin/pledges/panels/pledges.html",

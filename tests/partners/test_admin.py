@@ -445,7 +445,8 @@ def test_log_engagement_link_prefills_the_partner_and_the_user(admin_client, sup
 
     page = admin_client.get(change(partner)).content.decode()
     link = f"{reverse('admin:partners_engagement_add')}?partners={partner.pk}"
-    assert f'href="{link}"' in page
+    # from_partner: saving returns to the partner's overview.
+    assert f'href="{link}&amp;from_partner={partner.pk}"' in page
     assert "View engagements" in page
 
     form = admin_client.get(link).context["adminform"].form
