@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from django.contrib import admin
 from django.http import Http404, HttpRequest
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from crm.admin_site import Panel, render_panels
+
+
+@admin.display(description=_("name"), ordering="name")
+def display_name(obj) -> str:
+    """A list column: the record's name in the reader's language (French if any)."""
+    return obj.display_name
+
 
 # The fieldset of who-created-when fields, shown on existing records only.
 RECORD = _("Record")

@@ -17,6 +17,8 @@ from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
+from crm.admin_phrases import ModelPhrasesMixin
+
 Panel = tuple[str, dict]
 PanelProvider = Callable[[HttpRequest], Iterable[Panel]]
 
@@ -62,6 +64,21 @@ class CRMAdminSite(admin.AdminSite):
             self._start_page_providers.append((order, provider))
             self._start_page_providers.sort(key=lambda item: item[0])
         return provider
+
+    def register(self, model_or_iterable, admin_class=None, **options):
+        """Register as Django does, with the model's sentences in agreeing French.
+
+        Every ModelAdmin, ours and the libraries', gets ``ModelPhrasesMixin``
+        (crm/admin_phrases.py) in front of its own class.
+        """
+        admin_class = admin_class or admin.ModelAdmin
+        if not issubclass(admin_class, ModelPhrasesMixin):
+            admin_class = type(
+                admin_class.__name__,
+                (ModelPhrasesMixin, admin_class),
+                {"__module__": admin_class.__module__, "__doc__": admin_class.__doc__},
+            )
+        return super().register(model_or_iterable, admin_class, **options)
 
     def get_start_page_panels(self, request: HttpRequest) -> list[Panel]:
         panels: list[Panel] = []

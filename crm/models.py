@@ -10,11 +10,11 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from crm.lib.currencies import validate_currency
-from crm.lib.names import normalize_name
+from crm.lib.names import localized_name, normalize_name
 
 
 class LoadedValuesMixin:
@@ -146,18 +146,12 @@ class Country(models.Model):
     @property
     def name(self) -> str:
         """The name in the active language (French or English)."""
-        if get_language_prefix() == "fr" and self.name_fr:
-            return self.name_fr
-        return self.name_en
+        return localized_name(self.name_en, self.name_fr)
 
     @property
     def is_developing(self) -> bool:
         """Developing for ITU fee purposes: anything below the high-income group."""
         return self.income_group != self.Income.HIGH
-
-
-def get_language_prefix() -> str:
-    return (get_language() or "en").split("-")[0]
 
 
 class CountryAlias(models.Model):

@@ -88,6 +88,8 @@ MIDDLEWARE = [
     "crm.middleware.QueryValuesMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The language the user chose in the top bar (else the browser's, above).
+    "outreach.middleware.UserLanguageMiddleware",
     # request.user.is_verified(): signed in with a second factor this session.
     "django_otp.middleware.OTPMiddleware",
     # Sends a signed-in user who owes a second factor to the code page.

@@ -39,8 +39,15 @@ class Preference(models.Model):
             "partners not contacted for months, pledges that moved stage."
         ),
     )
+    # Empty until the user chooses: pages then follow the browser's language
+    # and e-mails are in English (settings.LANGUAGE_CODE).
     language = models.CharField(
-        _("language"), max_length=5, choices=settings.LANGUAGES, default="en"
+        _("language"),
+        max_length=5,
+        choices=settings.LANGUAGES,
+        blank=True,
+        default="",
+        help_text=_("Empty: pages follow your browser's language."),
     )
     feed_token_hash = models.CharField(
         max_length=64, unique=True, null=True, blank=True, editable=False
@@ -55,6 +62,11 @@ class Preference(models.Model):
 
     def __str__(self) -> str:
         return str(self.user)
+
+    @property
+    def mail_language(self) -> str:
+        """The language of the user's e-mails: the chosen one, else the site's."""
+        return self.language or settings.LANGUAGE_CODE
 
 
 class DigestSend(models.Model):

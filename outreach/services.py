@@ -49,7 +49,17 @@ def preference_for(user) -> Preference:
     try:
         return user.outreach_preference
     except Preference.DoesNotExist:
-        return Preference(user=user, language=settings.LANGUAGE_CODE)
+        return Preference(user=user)
+
+
+@transaction.atomic
+def preference_language_set(*, user, language: str) -> Preference:
+    """Remember the language ``user`` chose ("" for the browser's)."""
+    preference = preference_for(user)
+    preference.language = language
+    preference.full_clean(exclude=["user"])
+    preference.save()
+    return preference
 
 
 @dataclass(frozen=True)
@@ -212,7 +222,7 @@ def digest_weekly_build(*, user, today: dt.date | None = None) -> WeeklyDigest:
 def digest_message(*, user, kind: str, today: dt.date) -> EmailMultiAlternatives | None:
     """The digest as an e-mail in the user's language, or None if it is empty."""
     preference = preference_for(user)
-    with translation.override(preference.language):
+    with translation.override(preference.mail_language):
         if kind == DigestSend.Kind.DAILY:
             digest = digest_daily_build(user=user, today=today)
             subject = _("Your CRM day, %(date)s") % {"date": f"{today:%Y-%m-%d}"}
@@ -237,7 +247,7 @@ def digest_message(*, user, kind: str, today: dt.date) -> EmailMultiAlternatives
         to=[user.email],
         headers={
             "Auto-Submitted": "auto-generated",
-            "Content-Language": preference.language,
+            "Content-Language": preference.mail_language,
         },
     )
     message.attach_alternative(html, "text/html")

@@ -7,6 +7,7 @@ app_name = "outreach"
 
 urlpatterns = [
     path("", admin.site.admin_view(views.preferences), name="preferences"),
+    path("language/", admin.site.admin_view(views.language_set), name="language_set"),
     path("feed/", admin.site.admin_view(views.feed_change), name="feed_change"),
     path(
         "meeting/<int:pk>.ics",

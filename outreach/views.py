@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from outreach import calendars
 from outreach.forms import PreferenceForm
-from outreach.services import preference_for, site_url
+from outreach.middleware import remember_language
+from outreach.services import preference_for, preference_language_set, site_url
 from partners.models import Event
 from reports.models import Meeting
 
@@ -33,6 +36,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
     form = PreferenceForm(request.POST or None, instance=preference)
     if request.method == "POST" and form.is_valid():
         form.save()
+        remember_language(request, form.instance.language)
         messages.success(request, _("Your reminder settings are saved."))
         return redirect("outreach:preferences")
     return render(
@@ -47,6 +51,25 @@ def preferences(request: HttpRequest) -> HttpResponse:
             "new_feed_url": request.session.pop(SESSION_NEW_FEED, None),
         },
     )
+
+
+@require_POST
+def language_set(request: HttpRequest) -> HttpResponse:
+    """The top bar's language buttons: remember the choice, back to the page."""
+    language = request.POST.get("language", "")
+    if language and language not in dict(settings.LANGUAGES):
+        return HttpResponseBadRequest(
+            _("“%(value)s” is not a language of this site.") % {"value": language},
+            content_type="text/plain; charset=utf-8",
+        )
+    preference_language_set(user=request.user, language=language)
+    remember_language(request, language)
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        back = reverse("admin:index")
+    return redirect(back)
 
 
 @require_POST

@@ -14,9 +14,11 @@ from django.db.models import ProtectedError
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext, pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from crm.lib.formats import format_money
+from crm.lib.names import language_names, localized_name
 from crm.models import Country, import_batch_field
 from partners.managers import (
     ContactQuerySet,
@@ -210,9 +212,10 @@ class Partner(models.Model):
         verbose_name_plural = _("partners")
 
     def __str__(self) -> str:
-        if self.short_name and self.short_name != self.name:
-            return f"{self.name} ({self.short_name})"
-        return self.name
+        name = self.display_name
+        if self.short_name and self.short_name != name:
+            return f"{name} ({self.short_name})"
+        return name
 
     def get_absolute_url(self) -> str:
         """The partner page people open: the overview, read only."""
@@ -220,6 +223,11 @@ class Partner(models.Model):
 
     def get_overview_url(self) -> str:
         return reverse("admin:partners_partner_overview", args=[self.pk])
+
+    @property
+    def display_name(self) -> str:
+        """The name in the reader's language: French for a French reader, if any."""
+        return localized_name(self.name, self.name_fr)
 
     def delete(self, *args, **kwargs):
         self.check_deletable()
@@ -562,8 +570,22 @@ class Contact(models.Model):
         MRS = "Mrs", _("Mrs")
         MX = "Mx", _("Mx")
 
+    class Gender(models.TextChoices):
+        WOMAN = "f", _("Woman")
+        MAN = "m", _("Man")
+
     title = models.CharField(
         _("title"), max_length=10, choices=Title.choices, blank=True
+    )
+    gender = models.CharField(
+        _("addressed as"),
+        max_length=1,
+        choices=Gender.choices,
+        blank=True,
+        help_text=_(
+            "Decides the title and role names in languages that have genders: "
+            "S.E. Mme, Ambassadrice / Représentante permanente."
+        ),
     )
     first_name = models.CharField(_("first name"), max_length=100, blank=True)
     last_name = models.CharField(_("last name"), max_length=100)
@@ -592,10 +614,32 @@ class Contact(models.Model):
         verbose_name_plural = _("contacts")
 
     def __str__(self) -> str:
-        return " ".join(p for p in (self.title, self.first_name, self.last_name) if p)
+        return " ".join(
+            p for p in (self.form_of_address, self.first_name, self.last_name) if p
+        )
 
     def get_absolute_url(self) -> str:
         return reverse("admin:partners_contact_change", args=[self.pk])
+
+    @property
+    def form_of_address(self) -> str:
+        """The title in the reader's language: "H.E." / "S.E.", "Ms" / "Mme".
+
+        A woman or a man addressed as Excellency is "S.E. Mme" / "S.E. M." in
+        French; an English "H.E." needs no more.
+        """
+        if not self.title:
+            return ""
+        if self.title == self.Title.HE and self.gender == self.Gender.WOMAN:
+            return pgettext("title of a woman", "H.E.")
+        if self.title == self.Title.HE and self.gender == self.Gender.MAN:
+            return pgettext("title of a man", "H.E.")
+        return self.get_title_display()
+
+    @property
+    def languages_display(self) -> str:
+        """The languages spoken, in the reader's language ("japonais, anglais")."""
+        return language_names(self.languages)
 
     @property
     def full_name(self) -> str:
@@ -690,7 +734,14 @@ class Affiliation(models.Model):
         verbose_name_plural = _("affiliations")
 
     def __str__(self) -> str:
-        return f"{self.contact} – {self.get_role_display()}, {self.partner}"
+        return f"{self.contact} – {self.role_display}, {self.partner}"
+
+    @property
+    def role_display(self) -> str:
+        """The role, agreeing with the contact: "Ambassadrice / Représentante…"."""
+        if self.contact.gender == Contact.Gender.WOMAN:
+            return str(WOMAN_ROLES.get(self.role, self.get_role_display()))
+        return self.get_role_display()
 
     @property
     def is_current(self) -> bool:
@@ -706,6 +757,24 @@ class Affiliation(models.Model):
             raise ValidationError({"end_date": error})
 
 
+# Role names said of a woman, where the language has a feminine form.
+WOMAN_ROLES = {
+    Affiliation.Role.AMBASSADOR: pgettext_lazy(
+        "role of a woman", "Ambassador / Permanent Representative"
+    ),
+    Affiliation.Role.DEPUTY: pgettext_lazy(
+        "role of a woman", "Deputy Permanent Representative"
+    ),
+    Affiliation.Role.MINISTER: pgettext_lazy("role of a woman", "Minister"),
+    Affiliation.Role.COUNSELLOR: pgettext_lazy("role of a woman", "Counsellor"),
+    Affiliation.Role.ATTACHE: pgettext_lazy("role of a woman", "Attaché"),
+    Affiliation.Role.HEAD: pgettext_lazy(
+        "role of a woman", "Head of organisation / CEO"
+    ),
+    Affiliation.Role.DIRECTOR: pgettext_lazy("role of a woman", "Director"),
+}
+
+
 class Event(models.Model):
     class Kind(models.TextChoices):
         FLAGSHIP = "flagship", _("Flagship event")
@@ -716,6 +785,7 @@ class Event(models.Model):
         OTHER = "other", _("Other")
 
     name = models.CharField(_("name"), max_length=200)
+    name_fr = models.CharField(_("name (French)"), max_length=200, blank=True)
     kind = models.CharField(
         _("kind"), max_length=20, choices=Kind.choices, default=Kind.OTHER
     )
@@ -738,7 +808,12 @@ class Event(models.Model):
         verbose_name_plural = _("events")
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.start_date:%Y})"
+        return f"{self.display_name} ({self.start_date:%Y})"
+
+    @property
+    def display_name(self) -> str:
+        """The name in the reader's language: French for a French reader, if any."""
+        return localized_name(self.name, self.name_fr)
 
     def clean(self) -> None:
         error = period_error(

@@ -32,6 +32,7 @@ from crm.lib.money import (
     choose_rate,
     quantize,
 )
+from crm.lib.names import localized_name
 from crm.models import LoadedValuesMixin, import_batch_field
 from partners.models import Event, Partner
 from pledges.managers import (
@@ -95,6 +96,7 @@ class Lever(models.Model):
 
     code = models.SlugField(_("code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=200)
+    name_fr = models.CharField(_("name (French)"), max_length=200, blank=True)
     description = models.TextField(_("description"), blank=True)
     position = models.PositiveSmallIntegerField(
         _("position"), default=0, help_text=_("Order in lists and reports.")
@@ -109,7 +111,12 @@ class Lever(models.Model):
         verbose_name_plural = _("levers")
 
     def __str__(self) -> str:
-        return self.name
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        """The name in the reader's language: French for a French reader, if any."""
+        return localized_name(self.name, self.name_fr)
 
 
 class Target(models.Model):

@@ -10,9 +10,11 @@ catalogue's "%(currency)s %(amount)s").
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 
-from django.utils.formats import number_format
+from django.utils import translation
+from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
 
 CHF = "CHF"
@@ -65,3 +67,29 @@ def percent_of(part, whole, places: int = 0) -> str:
     if part is None or not whole:
         return ""
     return format_percent(Decimal(part) * HUNDRED / Decimal(whole), places)
+
+
+# French dates: "1er octobre", abbreviations with their full stop ("jeu. 3 déc.").
+_FIRST_OF_MONTH = re.compile(r"(?<![\d.,:])\b1 (?=\w)")
+_FRENCH_WEEKDAY_ABBR = re.compile(r"\b(lun|mar|mer|jeu|ven|sam|dim)\b(?!\.)")
+_FRENCH_MONTH_ABBR = {"fév.": "févr."}
+
+
+def format_date(value, fmt: str = "j F Y") -> str:
+    """A date (or moment) as the reader's language writes it; "" for none.
+
+    ``fmt`` is a Django date format ("j F Y", "D j M", "l j F Y"). French
+    gets what Django's formats cannot say: "1er octobre", lower-case month
+    abbreviations with their full stop ("3 déc.", never "3 Déc") and weekday
+    abbreviations with theirs ("jeu. 3 déc.").
+    """
+    if value is None or value == "":
+        return ""
+    if (translation.get_language() or "").split("-")[0] != "fr":
+        return date_format(value, fmt)
+    text = date_format(value, fmt.replace("M", "N"))
+    text = _FIRST_OF_MONTH.sub("1er ", text) if "j" in fmt else text
+    text = _FRENCH_WEEKDAY_ABBR.sub(r"\1.", text) if "D" in fmt else text
+    for short, written in _FRENCH_MONTH_ABBR.items():
+        text = text.replace(short, written)
+    return text

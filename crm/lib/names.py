@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from django.utils import translation
+
 # Abbreviations seen in ITU, UN and ISO spellings, expanded word by word.
 _ABBREVIATIONS = {
     "rep": "republic",
@@ -202,6 +204,40 @@ def government_country(text: str | None) -> str | None:
             if country:
                 return country
     return None
+
+
+def localized_name(english: str, french: str = "", language: str | None = None) -> str:
+    """A record's name for the reader: the French one for a French reader, if any.
+
+    The one rule for partners, countries, levers and events in lists, pickers,
+    record names, e-mails and documents. ``language`` defaults to the active
+    language ("fr-ch" reads as French).
+    """
+    language = language or translation.get_language() or "en"
+    if french and language.split("-")[0] == "fr":
+        return french
+    return english
+
+
+def language_names(text: str) -> str:
+    """A list of languages as typed ("Japanese, English") in the reader's language.
+
+    Names Django knows (its list of languages, in English or in the reader's
+    language) are translated, in lower case in French ("japonais, anglais");
+    anything else stays as typed.
+    """
+    if not text:
+        return ""
+    from django.conf import global_settings
+
+    known = {english.lower(): english for _code, english in global_settings.LANGUAGES}
+    french = (translation.get_language() or "").startswith("fr")
+    names = []
+    for typed in re.split(r"\s*[,;/]\s*", text.strip()):
+        english = known.get(typed.lower())
+        name = translation.gettext(english) if english else typed
+        names.append(name.lower() if french and english else name)
+    return ", ".join(n for n in names if n)
 
 
 def user_name(user) -> str:

@@ -1,10 +1,10 @@
-"""Template filters for money and amounts: thin wrappers of ``crm.lib.formats``."""
+"""Template filters for money, amounts and dates: wrappers of ``crm.lib.formats``."""
 
 from __future__ import annotations
 
 from django import template
 
-from crm.lib.formats import CHF, format_amount, format_money
+from crm.lib.formats import CHF, format_amount, format_date, format_money
 
 register = template.Library()
 
@@ -19,3 +19,9 @@ def money(value, currency: str = CHF) -> str:
 def amount(value, places: int = 2) -> str:
     """An amount alone: "1,234.50" / "1 234,50"; ``amount:0`` in whole units."""
     return format_amount(value, int(places))
+
+
+@register.filter(expects_localtime=True)
+def local_date(value, fmt: str = "j F Y") -> str:
+    """A date as Django's ``date`` filter, with French's "1er" and "jeu. 3 déc."."""
+    return format_date(value, fmt)

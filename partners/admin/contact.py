@@ -108,7 +108,7 @@ class ContactAdmin(
     ]
     readonly_fields = ["created_at", "updated_at"]
     fieldsets = [
-        (None, {"fields": ["title", "first_name", "last_name", "job_title"]}),
+        (None, {"fields": ["title", "gender", "first_name", "last_name", "job_title"]}),
         (
             _("Reaching them"),
             {"fields": ["email", "phone", "languages", "do_not_contact"]},
@@ -222,7 +222,7 @@ class ContactAdmin(
             mark_safe("<br>"),
             '<a href="{}">{}</a>, {}',
             (
-                (a.partner.get_overview_url(), a.partner, a.get_role_display())
+                (a.partner.get_overview_url(), a.partner, a.role_display)
                 for a in getattr(obj, "current_affiliations", [])
             ),
         )

@@ -24,6 +24,7 @@ from crm.admin_helpers import (
     NotFoundMixin,
     RecordOnChangeMixin,
     changelist_url,
+    display_name,
     titled,
 )
 from crm.history import HistoryAdmin
@@ -58,7 +59,7 @@ from partners.resources import EngagementResource
 @admin.register(Event)
 class EventAdmin(ConfidentialDeleteMixin, admin.ModelAdmin):
     list_display = [
-        "name",
+        display_name,
         "kind",
         "start_date",
         "end_date",
@@ -67,11 +68,11 @@ class EventAdmin(ConfidentialDeleteMixin, admin.ModelAdmin):
         "engagement_count",
     ]
     list_filter = ["kind", StartYearListFilter]
-    search_fields = ["name", "place", "country__name_en"]
+    search_fields = ["name", "name_fr", "place", "country__name_en"]
     list_select_related = ["country"]
     autocomplete_fields = ["country"]
     fieldsets = [
-        (None, {"fields": ["name", "kind", "start_date", "end_date"]}),
+        (None, {"fields": ["name", "name_fr", "kind", "start_date", "end_date"]}),
         (_("Where"), {"fields": ["place", "country", "website"]}),
         (_("Notes"), {"fields": ["notes"]}),
     ]

@@ -27,6 +27,7 @@ from crm.admin_helpers import (
     PanelsMixin,
     RecordOnChangeMixin,
     changelist_url,
+    display_name,
     titled,
 )
 from crm.admin_site import Panel, render_panels
@@ -138,7 +139,7 @@ class PartnerAdmin(
     importers = ("partners",)
     resource_classes = [PartnerResource]
     list_display = [
-        "name",
+        display_name,
         "short_name",
         "category",
         "country",

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from crm.admin_helpers import changelist_url
+from crm.admin_helpers import changelist_url, display_name
 from crm.lib.formats import percent_of
 from pledges.admin.common import PLEDGES_CSS, money_cell
 from pledges.filters import (
@@ -28,7 +28,7 @@ from pledges.models import (
 @admin.register(Lever)
 class LeverAdmin(admin.ModelAdmin):
     list_display = [
-        "name",
+        display_name,
         "code",
         "is_active",
         "target",
@@ -38,8 +38,8 @@ class LeverAdmin(admin.ModelAdmin):
         "projected_percent",
     ]
     list_filter = [FiguresYearFilter, "is_active"]
-    search_fields = ["name", "code", "description"]
-    fields = ["code", "name", "description", "position", "is_active"]
+    search_fields = ["name", "name_fr", "code", "description"]
+    fields = ["code", "name", "name_fr", "description", "position", "is_active"]
 
     class Media:
         css = PLEDGES_CSS

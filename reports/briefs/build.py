@@ -139,7 +139,7 @@ def _meetings(meeting_ids: Sequence[int], today: dt.date) -> list[MeetingInfo]:
         )
     result = []
     for m in meetings:
-        partners = sorted(m.partners.all(), key=lambda p: (p.name, p.pk))
+        partners = sorted(m.partners.all(), key=lambda p: (p.display_name, p.pk))
         covered = {p.pk for p in partners}
         counterparts = []
         for c in sorted(m.counterparts.all(), key=lambda c: (c.last_name, c.pk)):
@@ -152,7 +152,7 @@ def _meetings(meeting_ids: Sequence[int], today: dt.date) -> list[MeetingInfo]:
             current.sort(key=lambda a: (a.partner_id not in covered, not a.is_primary))
             if current:
                 counterparts.append(
-                    person_of(current[0], organisation=current[0].partner.name)
+                    person_of(current[0], organisation=current[0].partner.display_name)
                 )
             else:
                 counterparts.append(Person(name=str(c), position=c.job_title))
@@ -165,7 +165,7 @@ def _meetings(meeting_ids: Sequence[int], today: dt.date) -> list[MeetingInfo]:
                 place=m.place,
                 counterparts=counterparts,
                 staff=sorted(user_name(u) for u in m.staff.all()),
-                partners=[p.name for p in partners],
+                partners=[p.display_name for p in partners],
                 partner_ids=[p.pk for p in partners],
                 objectives=m.objectives,
                 talking_points=m.talking_point_list,
@@ -186,7 +186,7 @@ def _contact_info(contact_id: int, user, today: dt.date) -> tuple[ContactInfo, l
     for a in contact.affiliations.select_related("partner", "contact").order_by(
         "-is_primary", "-start_date"
     ):
-        person = person_of(a, organisation=a.partner.name)
+        person = person_of(a, organisation=a.partner.display_name)
         if a.end_date is None or a.end_date >= today:
             roles.append(person)
             partner_ids.append(a.partner_id)
@@ -208,10 +208,10 @@ def _contact_info(contact_id: int, user, today: dt.date) -> tuple[ContactInfo, l
                 summary=e.summary,
                 outcome=e.outcome,
                 confidential=e.confidential,
-                event=e.event.name if e.event else "",
+                event=e.event.display_name if e.event else "",
                 contacts=[str(c) for c in e.contacts.all()],
                 staff=[user_name(u) for u in e.staff.all()],
-                partners=[p.name for p in e.partners.all()],
+                partners=[p.display_name for p in e.partners.all()],
             )
         )
     info = ContactInfo(
@@ -220,7 +220,7 @@ def _contact_info(contact_id: int, user, today: dt.date) -> tuple[ContactInfo, l
             position=contact.job_title,
             email=contact.email,
             phone=contact.phone,
-            languages=contact.languages,
+            languages=contact.languages_display,
         ),
         job_title=contact.job_title,
         roles=roles,

@@ -22,6 +22,7 @@ from django.utils.translation import ngettext
 
 from crm.lib.names import user_name
 from partners.models import (
+    WOMAN_ROLES,
     Affiliation,
     Contact,
     Engagement,
@@ -75,12 +76,12 @@ def person_of(affiliation: Affiliation, *, organisation: str = "") -> Person:
     contact = affiliation.contact
     return Person(
         name=_person_name(contact),
-        role=affiliation.get_role_display(),
+        role=affiliation.role_display,
         position=affiliation.position or contact.job_title,
         organisation=organisation,
         email=contact.email,
         phone=contact.phone,
-        languages=contact.languages,
+        languages=contact.languages_display,
         is_primary=affiliation.is_primary,
         since=affiliation.start_date,
         until=affiliation.end_date,
@@ -185,7 +186,9 @@ def contacts_by_partner(
             current[a.partner_id].append(person_of(a))
         else:
             former[a.partner_id].append(person_of(a))
-    role_rank = {label: i for i, label in enumerate(Affiliation.Role.labels)}
+    role_rank = {}
+    for i, (role, label) in enumerate(Affiliation.Role.choices):
+        role_rank[str(label)] = role_rank[str(WOMAN_ROLES.get(role, label))] = i
     for people in current.values():
         people.sort(key=lambda p: (not p.is_primary, role_rank.get(p.role, 99), p.name))
     for people in former.values():
@@ -222,12 +225,12 @@ def engagements_by_partner(
                 summary=e.summary,
                 outcome=e.outcome,
                 confidential=e.confidential,
-                event=e.event.name if e.event else "",
+                event=e.event.display_name if e.event else "",
                 event_id=e.event_id,
             )
             if e.event and e.event_id not in events:
                 events[e.event_id] = EventLine(
-                    name=e.event.name,
+                    name=e.event.display_name,
                     kind=e.event.get_kind_display(),
                     start_date=e.event.start_date,
                     place=e.event.place,
@@ -256,7 +259,7 @@ def engagements_by_partner(
         .order_by("partner__name")
     ):
         if row.engagement_id in lines:
-            lines[row.engagement_id].partners.append(row.partner.name)
+            lines[row.engagement_id].partners.append(row.partner.display_name)
     for line in lines.values():
         line.contacts = list(dict.fromkeys(line.contacts))
         line.staff = list(dict.fromkeys(line.staff))
@@ -348,7 +351,7 @@ def money_summaries(
                 PledgeLine(
                     title=p.title,
                     stage=p.get_stage_display(),
-                    lever=p.lever.name,
+                    lever=p.lever.display_name,
                     amount=p.amount,
                     currency=p.currency,
                     amount_chf=p.amount_chf,
