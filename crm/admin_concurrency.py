@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.admin.utils import flatten_fieldsets
+from django.utils.translation import gettext_lazy as _
 
 from crm.lib.concurrency import (
     current_values,
@@ -36,6 +37,8 @@ class VersionField(forms.CharField):
     widget = forms.HiddenInput
 
     def __init__(self, **kwargs):
+        # A stacked inline prints the label of a hidden field.
+        kwargs.setdefault("label", _("Version opened"))
         super().__init__(required=False, **kwargs)
 
     def has_changed(self, initial, data) -> bool:

@@ -25,7 +25,12 @@ import re
 from django.contrib.admin.options import Action, ActionLocation
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import (
+    gettext,
+    gettext_noop,
+    ngettext_lazy,
+    pgettext_lazy,
+)
 
 MASCULINE = "masculine noun"
 FEMININE = "feminine noun"
@@ -256,6 +261,52 @@ PHRASES = {
         ),
     ),
 }
+
+# Django's sentences that French can word without agreeing with the model
+# ("Supprimer la sélection (annonces de contributions) ?"): listed here so our
+# catalogue keeps them, and its wording wins over Django's "l'objet %s".
+NEUTRAL = [
+    gettext_noop("Select this object for an action - {}"),
+    gettext_noop("Added {name} “{object}”."),
+    gettext_noop("Changed {fields} for {name} “{object}”."),
+    gettext_noop("Deleted {name} “{object}”."),
+    gettext_noop("%(name)s with ID “%(key)s” doesn’t exist. Perhaps it was deleted?"),
+    ngettext_lazy(
+        "%(count)s %(name)s was changed successfully.",
+        "%(count)s %(name)s were changed successfully.",
+    ),
+    gettext_noop(
+        "Deleting %(class_name)s %(instance)s would require deleting the following "
+        "protected related objects: %(related_objects)s"
+    ),
+    gettext_noop("Select all %(total_count)s %(module_name)s"),
+    gettext_noop(
+        "Deleting the %(object_name)s “%(escaped_object)s” would result in deleting "
+        "related objects, but your account doesn't have permission to delete the "
+        "following types of objects:"
+    ),
+    gettext_noop(
+        "Deleting the %(object_name)s “%(escaped_object)s” would require deleting "
+        "the following protected related objects:"
+    ),
+    gettext_noop(
+        "Are you sure you want to delete the %(object_name)s "
+        "“%(escaped_object)s”? All of the following related items will be deleted:"
+    ),
+    gettext_noop(
+        "Deleting the selected %(objects_name)s would result in deleting related "
+        "objects, but your account doesn't have permission to delete the following "
+        "types of objects:"
+    ),
+    gettext_noop(
+        "Deleting the selected %(objects_name)s would require deleting the "
+        "following protected related objects:"
+    ),
+    gettext_noop(
+        "Are you sure you want to delete the selected %(objects_name)s? All of the "
+        "following objects and their related items will be deleted:"
+    ),
+]
 
 _VOWELS = frozenset("aeiouyàâäéèêëîïôöùûüœæh")
 

@@ -25,10 +25,13 @@ def remember_language(request: HttpRequest, language: str) -> None:
 
 @receiver(user_logged_in, dispatch_uid="outreach_language_on_sign_in")
 def _language_on_sign_in(sender, request, user, **kwargs) -> None:
-    from outreach.services import preference_for
+    from outreach.models import Preference
 
     if request is not None and hasattr(request, "session"):
-        remember_language(request, preference_for(user).language)
+        # A query, not user.outreach_preference: the user object may have
+        # cached "no preference" before the user chose.
+        chosen = Preference.objects.filter(user=user).values_list("language")
+        remember_language(request, next(iter(chosen), ("",))[0])
 
 
 class UserLanguageMiddleware:

@@ -571,8 +571,8 @@ class Contact(models.Model):
         MX = "Mx", _("Mx")
 
     class Gender(models.TextChoices):
-        WOMAN = "f", _("Woman")
-        MAN = "m", _("Man")
+        WOMAN = "f", _("Madam")
+        MAN = "m", _("Sir")
 
     title = models.CharField(
         _("title"), max_length=10, choices=Title.choices, blank=True
@@ -583,8 +583,8 @@ class Contact(models.Model):
         choices=Gender.choices,
         blank=True,
         help_text=_(
-            "Decides the title and role names in languages that have genders: "
-            "S.E. Mme, Ambassadrice / Représentante permanente."
+            "Decides titles and role names in languages that agree them: "
+            "S. E. Mme, Ambassadrice / Représentante permanente."
         ),
     )
     first_name = models.CharField(_("first name"), max_length=100, blank=True)
@@ -623,9 +623,9 @@ class Contact(models.Model):
 
     @property
     def form_of_address(self) -> str:
-        """The title in the reader's language: "H.E." / "S.E.", "Ms" / "Mme".
+        """The title in the reader's language: "H.E." / "S. E.", "Ms" / "Mme".
 
-        A woman or a man addressed as Excellency is "S.E. Mme" / "S.E. M." in
+        A woman or a man addressed as Excellency is "S. E. Mme" / "S. E. M." in
         French; an English "H.E." needs no more.
         """
         if not self.title:

@@ -358,6 +358,10 @@ class ImportMixin(ExportMixin):
                 _("Preview of %(file)s") % {"file": batch.file_name},
                 batch=batch,
                 result=preview,
+                columns_read=[
+                    (header, get_importer(batch.resource).column_label(name))
+                    for name, header in preview.columns.items()
+                ],
                 counts=counts,
                 rows=preview.rows,
                 hidden_rows=preview.hidden_rows,

@@ -21,10 +21,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import connections, router, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from crm.imports.history import batch_record_history
 from crm.lib import spreadsheets
@@ -351,6 +352,27 @@ def describe_error(error: Exception) -> str:
     return str(error)
 
 
+# What the columns that are no field of the imported model hold, for the
+# reader ("Colonnes lues : Donateur → partenaire").
+COLUMN_LABELS = {
+    "amount_usd": gettext_lazy("amount (USD)"),
+    "country": gettext_lazy("country"),
+    "decision_date": gettext_lazy("decision date"),
+    "dest": gettext_lazy("destination"),
+    "flow_type": gettext_lazy("flow type"),
+    "full_name": gettext_lazy("full name"),
+    "is_primary": gettext_lazy("primary contact"),
+    "original_flow": gettext_lazy("original flow"),
+    "partner": gettext_lazy("partner"),
+    "partner_code": gettext_lazy("partner code"),
+    "partner_id": gettext_lazy("partner ID"),
+    "position": gettext_lazy("position"),
+    "role": gettext_lazy("role"),
+    "start_date": gettext_lazy("from"),
+    "status": gettext_lazy("status"),
+}
+
+
 class Importer:
     """What one importable model needs: columns, key, row plan and writes.
 
@@ -376,6 +398,19 @@ class Importer:
         self.batch = batch
         self.user = user
         self.columns: dict[str, str] = {}
+
+    @classmethod
+    def column_label(cls, name: str) -> str:
+        """What column ``name`` holds, in the reader's language."""
+        try:
+            return str(cls.model._meta.get_field(name).verbose_name)
+        except (FieldDoesNotExist, AttributeError):
+            return str(COLUMN_LABELS.get(name, name))
+
+    @classmethod
+    def recognised_columns(cls) -> list[tuple[str, tuple[str, ...]]]:
+        """Each column the importer reads: its label and the headers it knows."""
+        return [(cls.column_label(name), words) for name, words in cls.headers.items()]
 
     def header_hints(self) -> list[str]:
         return [word for words in self.headers.values() for word in words]
