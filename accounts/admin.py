@@ -220,6 +220,12 @@ class UserAdmin(ConfidentialDeleteMixin, auth_admin.UserAdmin):
 class GroupAdmin(auth_admin.GroupAdmin):
     """Groups whose permissions include the confidential one: superusers only."""
 
+    list_display = ["role"]
+
+    @admin.display(description=_("name"), ordering="name")
+    def role(self, obj: Group) -> str:
+        return str(obj)
+
     def has_change_permission(self, request, obj=None):
         if obj is not None and not self._may_grant(request, obj):
             return False

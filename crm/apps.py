@@ -15,4 +15,11 @@ class CrmConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the system check on confidential delete confirmations.
+        from django.contrib.auth.models import Group
+
         from crm import admin_confidential  # noqa: F401
+        from crm.roles import role_name
+
+        # Groups named in the reader's language wherever they are listed
+        # (user forms and filters, the group list), never renamed.
+        Group.__str__ = lambda group: role_name(group.name)

@@ -23,6 +23,7 @@ field and list of links that changed.
 from __future__ import annotations
 
 import itertools
+import re
 from collections import defaultdict
 
 from django.core.exceptions import FieldDoesNotExist
@@ -30,6 +31,7 @@ from django.db import models
 from django.db.models import OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
+from django.utils.translation import gettext_lazy
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.models import DeletedObject, ModelChange, ModelDelta
 from simple_history.utils import get_m2m_reverse_field_name
@@ -37,6 +39,26 @@ from simple_history.utils import get_m2m_reverse_field_name
 from crm.roles import CONFIDENTIAL_PERMISSION
 
 CONFIDENTIAL_FIELD = "confidential"
+
+# Change reasons are stored as stable English keys (imports, undo and merges
+# find their rows by them) and shown in the reader's language.
+_REASONS = [
+    (re.compile(r"import batch (?P<n>\d+)"), gettext_lazy("import batch %(n)s")),
+    (re.compile(r"undo import (?P<n>\d+)"), gettext_lazy("import %(n)s undone")),
+    (re.compile(r"merge (?P<n>\d+)"), gettext_lazy("merge %(n)s")),
+    (re.compile(r"merge (?P<n>\d+) undone"), gettext_lazy("merge %(n)s undone")),
+    (re.compile(r"via API token (?P<name>.+)"), gettext_lazy("via API token %(name)s")),
+    (re.compile(r"anonymised on request"), gettext_lazy("anonymised on request")),
+]
+
+
+def change_reason_display(reason: str | None) -> str:
+    """A stored change reason ("merge 12") in the reader's language."""
+    for pattern, text in _REASONS:
+        match = pattern.fullmatch(reason or "")
+        if match:
+            return str(text) % match.groupdict()
+    return reason or ""
 
 
 def _flag(model: type[models.Model]) -> models.Field | None:
@@ -160,12 +182,17 @@ class HistoryAdmin(SimpleHistoryAdmin):
         records they point to are read once per list of links, so the page
         makes the same number of queries however long the history.
         """
+        records = list(historical_records)
+        for record in records:
+            # Shown only: the page never saves the version.
+            record.history_change_reason = change_reason_display(
+                record.history_change_reason
+            )
         m2m_fields = list(self.model.history.model._history_m2m_fields)
         if not m2m_fields:
             return super().set_history_delta_changes(
                 request, historical_records, foreign_keys_are_objs
             )
-        records = list(historical_records)
         links = {field.name: _links_by_version(field, records) for field in m2m_fields}
         excluded = [field.name for field in m2m_fields]
         for newer, older in itertools.pairwise(records):

@@ -17,6 +17,21 @@ FINANCE = "Finance"
 VIEWER = "Viewer"
 ADMINISTRATOR = "Administrator"
 
+# The groups keep their English names (setup_roles, tests and scripts find
+# them by name); readers see them in their language.
+ROLE_NAMES = {
+    TASK_FORCE: _("Task force"),
+    FINANCE: _("Finance"),
+    VIEWER: _("Viewer"),
+    ADMINISTRATOR: _("Administrator"),
+}
+
+
+def role_name(group_name: str) -> str:
+    """A group's name as the reader sees it: a role's in their language."""
+    return str(ROLE_NAMES.get(group_name, group_name))
+
+
 IMPORT_PERMISSION = "crm.import_data"
 # Confidential engagements (and their follow-ups) are granted per person,
 # never by role; granting is superuser-only (accounts.services).

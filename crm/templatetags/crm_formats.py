@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from django import template
 
-from crm.lib.formats import CHF, format_amount, format_date, format_money
+from crm.lib.formats import (
+    CHF,
+    format_amount,
+    format_date,
+    format_money,
+    format_percent,
+)
 
 register = template.Library()
 
@@ -25,3 +31,9 @@ def amount(value, places: int = 2) -> str:
 def local_date(value, fmt: str = "j F Y") -> str:
     """A date as Django's ``date`` filter, with French's "1er" and "jeu. 3 déc."."""
     return format_date(value, fmt)
+
+
+@register.filter
+def percent(value, places: int = 0) -> str:
+    """A percentage already computed: "92.3 %" / "92,3 %"."""
+    return format_percent(value, int(places))
