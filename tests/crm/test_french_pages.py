@@ -433,3 +433,53 @@ def test_an_outside_address_to_go_back_to_is_not_followed(admin_client):
         {"language": "fr", "next": "https://example.com/"},
     )
     assert response["Location"] == "/admin/"
+
+
+# Stored names and texts, translated when shown ---------------------------------
+
+
+def test_roles_are_named_in_the_reader_s_language(admin_client, db):
+    from django.contrib.auth.models import Group
+
+    from crm.roles import TASK_FORCE, VIEWER
+
+    Group.objects.create(name=TASK_FORCE)
+    Group.objects.create(name=VIEWER)
+    text = french_page(admin_client, "/admin/auth/group/")
+    assert "Équipe spéciale" in text
+    assert "Lecteur" in text
+    assert "Task force" not in text
+    assert Group.objects.filter(name=TASK_FORCE).exists()
+
+
+def test_history_reasons_are_shown_in_the_reader_s_language(admin_client, records):
+    from crm.history import change_reason_display
+
+    partner = records["partner"]
+    version = partner.history.latest()
+    version.history_change_reason = "merge 12"
+    version.save()
+    text = french_page(admin_client, f"/admin/partners/partner/{partner.pk}/history/")
+    assert "fusion 12" in text
+    assert "merge 12" not in text
+    assert partner.history.latest().history_change_reason == "merge 12"
+    with translation.override("fr"):
+        assert change_reason_display("import batch 7") == "lot d'importation 7"
+        assert change_reason_display("a note") == "a note"
+
+
+def test_the_import_page_names_columns_in_french(admin_client, db):
+    text = french_page(admin_client, "/admin/pledges/pledge/import/")
+    assert "Flux FTS de l'OCHA" in text
+    assert "partenaire :" in text
+    assert "flux d'origine :" in text
+    assert "purpose :" not in text
+
+
+def test_percentages_in_templates_follow_the_language():
+    from django.template import Context, Template
+
+    template = Template("{% load crm_formats %}{{ value|percent:1 }}")
+    assert template.render(Context({"value": 92.3})) == f"92.3{NBSP}%"
+    with translation.override("fr"):
+        assert template.render(Context({"value": 92.3})) == f"92,3{NBSP}%"
