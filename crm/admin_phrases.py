@@ -23,7 +23,7 @@ import json
 import re
 
 from django.contrib.admin.options import Action, ActionLocation
-from django.utils.html import format_html
+from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import (
     gettext,
@@ -355,8 +355,10 @@ def rewrite_message(message, model):
     """Django's success message about ``model``, agreeing; other messages unchanged."""
     name = model._meta.verbose_name
     text = str(message)
+    # format_html wrote the name escaped ("réduction d&#x27;annonce").
+    written = conditional_escape(name) if isinstance(message, SafeString) else name
     for sentence in sorted(_MESSAGES, key=len, reverse=True):
-        match = _pattern(sentence, name).fullmatch(text)
+        match = _pattern(sentence, written).fullmatch(text)
         if not match:
             continue
         phrase = model_phrase(sentence, model)

@@ -483,3 +483,19 @@ def test_percentages_in_templates_follow_the_language():
     assert template.render(Context({"value": 92.3})) == f"92.3{NBSP}%"
     with translation.override("fr"):
         assert template.render(Context({"value": 92.3})) == f"92,3{NBSP}%"
+
+
+def test_messages_about_a_name_with_an_apostrophe_agree():
+    from django.utils.html import format_html
+
+    from crm.admin_phrases import rewrite_message
+    from pledges.models import PledgeReduction
+
+    with translation.override("fr"):
+        django_message = format_html(
+            translation.gettext("The {name} “{obj}” was added successfully."),
+            name=PledgeReduction._meta.verbose_name,
+            obj="Coupe 2026",
+        )
+        text = html.unescape(str(rewrite_message(django_message, PledgeReduction)))
+    assert text == f"La réduction d'annonce «{NBSP}Coupe 2026{NBSP}» a été ajoutée."
