@@ -22,7 +22,7 @@ def name_levers_in_french(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("pledges", "0005_pledgereduction"),
+        ("pledges", "0006_rate_source"),
     ]
 
     operations = [
