@@ -115,7 +115,10 @@ class ImportOptionsForm(forms.Form):
         # The importers' own options (the lever of a pledge file).
         for name in importers:
             for field_name, field in get_importer(name).option_fields().items():
-                self.fields.setdefault(field_name, field)
+                if field_name not in self.fields:
+                    # Choices read once (one query), however often rendered.
+                    field.choices = list(field.choices)
+                    self.fields[field_name] = field
 
     def options(self, **extra) -> ImportOptions:
         data = self.cleaned_data

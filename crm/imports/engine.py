@@ -788,7 +788,7 @@ class ModelImporter(Importer):
 
     def describe(self, outcome: str, plan: Any) -> dict | None:
         """For an update: each field that changes, old and new, as shown."""
-        if outcome != UPDATE:
+        if outcome != UPDATE or not is_change(plan):
             return None
         _pk, changes = plan
         current = getattr(self, "current", {})
@@ -813,6 +813,7 @@ class ModelImporter(Importer):
         )
 
     def plan(self, values: dict, line: int) -> tuple[str, Any, str]:
+        self.current: dict = {}
         data = self.values(values, line)
         key = self.key_of(data)
         if key in self.seen:
@@ -901,6 +902,11 @@ class ModelImporter(Importer):
 
     def after_create(self, objects: list) -> None:
         """Save what points to the new objects (many-to-many links)."""
+
+
+def is_change(plan: Any) -> bool:
+    """A ``(pk, {field: new value})`` plan, as ``ModelImporter.plan`` makes."""
+    return isinstance(plan, tuple) and len(plan) == 2 and isinstance(plan[1], dict)
 
 
 def insert_rows(model, objects: list) -> None:

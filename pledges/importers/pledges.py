@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from crm.imports.engine import (
     UNCHANGED,
+    is_change,
     UPDATE,
     ModelImporter,
     RowError,
@@ -370,8 +371,12 @@ class PledgeImporter(MoneyRowsMixin, ModelImporter):
         """Partner and how it was matched, amount, CHF equivalent, dates, lever."""
         detail = super().describe(outcome, plan) or {}
         if outcome == UPDATE:
+            if not is_change(plan) or not self.current:
+                return detail or None
             _pk, changes = plan
             data = {**self.current, **changes}
+        elif not isinstance(plan, Pledge):
+            return None  # an FTS payment or correction: its own message says it
         else:
             data = {name: getattr(plan, name, None) for name in self.compare}
             data["partner"] = plan.partner if plan.partner_id is None else None

@@ -35,7 +35,7 @@ def test_only_the_uploader_and_administrators_read_what_the_file_holds(
         resource="pledges",
         data=FILE.encode(),
         file_name="pledges.csv",
-        options=ImportOptions(),
+        options=ImportOptions(lever="voluntary"),
         user=uploader,
         dry_run=True,
     )
