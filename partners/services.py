@@ -186,7 +186,10 @@ def partner_alias_add(
 
     key = normalize_name(name)
     partner = Partner.objects.get(pk=partner_id)
-    if not key or key in {normalize_name(partner.name), normalize_name(partner.name_fr)}:
+    if not key or key in {
+        normalize_name(partner.name),
+        normalize_name(partner.name_fr),
+    }:
         return None
     if PartnerAlias.objects.filter(partner=partner, normalized=key).exists():
         return None

@@ -41,7 +41,6 @@ from crm.lib.tabular import TableError
 from crm.models import ExportLog, ImportBatch
 from crm.roles import EXPORT_PERMISSION, IMPORT_PERMISSION
 
-
 # How the preview says a row found its partner (``PartnerMatch.via``).
 MATCHED_VIA = {
     "id": _("by CRM id"),

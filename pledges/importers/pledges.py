@@ -16,12 +16,12 @@ from django.utils.translation import gettext as _
 
 from crm.imports.engine import (
     UNCHANGED,
-    is_change,
     UPDATE,
     ModelImporter,
     RowError,
     cell,
     column_error,
+    is_change,
     parsed,
     visible,
 )
@@ -55,7 +55,9 @@ def lever_choices() -> list[tuple[str, str]]:
     """The import form's lever choices: the file's column, or an active lever."""
     return [
         ("", _("From the file's lever column")),
-        *Lever.objects.active().order_by("position", "name").values_list("code", "name"),
+        *Lever.objects.active()
+        .order_by("position", "name")
+        .values_list("code", "name"),
     ]
 
 

@@ -74,8 +74,10 @@ def test_a_french_donor_file_is_previewed_as_it_will_land_and_a_spelling_is_kept
     log_in(page, live_server, "tresorier")
     # No lever chosen and none in the file: the import asks for it.
     upload(page, live_server, first)
-    assert page.locator(".messagelist .error").inner_text().startswith(
-        "The file has no lever column"
+    assert (
+        page.locator(".messagelist .error")
+        .inner_text()
+        .startswith("The file has no lever column")
     )
     assert page.locator("input[name=confirm]").count() == 0
     page.select_option("select[name=lever]", "voluntary")
@@ -102,9 +104,7 @@ def test_a_french_donor_file_is_previewed_as_it_will_land_and_a_spelling_is_kept
     screenshot("import-preview-result")
     page.click("input[name=confirm]")
     page.wait_for_selector(".messagelist .success")
-    assert Pledge.objects.filter(partner=germany).get().amount == Decimal(
-        "1250000.50"
-    )
+    assert Pledge.objects.filter(partner=germany).get().amount == Decimal("1250000.50")
     assert Pledge.objects.filter(partner=france).count() == 1
     assert PartnerAlias.objects.get(partner=germany).name == "Allemagnee"
 

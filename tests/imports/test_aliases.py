@@ -109,9 +109,14 @@ def test_the_partner_page_shows_the_alias_with_its_author_and_batch_and_removes_
                     data[field.html_name] = value
     prefix = aliases.formset.prefix
     data[f"{prefix}-0-DELETE"] = "on"
-    assert admin_client.get(
-        reverse("admin:partners_partner_changelist"), {"q": "Acme Telekom"}
-    ).context["cl"].result_count == 1
+    assert (
+        admin_client.get(
+            reverse("admin:partners_partner_changelist"), {"q": "Acme Telekom"}
+        )
+        .context["cl"]
+        .result_count
+        == 1
+    )
     response = admin_client.post(url, data)
     assert response.status_code == 302, response.context["adminform"].form.errors
     assert not PartnerAlias.objects.exists()

@@ -70,7 +70,13 @@ def test_import_data_dry_run_and_options(world, tmp_path, capsys):
 def test_import_data_reads_a_sheet(world, capsys):
     path = DATA / "imports_pledges_multisheet.xlsx"
     call_command(
-        "import_data", "pledges", str(path), "--sheet", "Pledges 2023", "--lever", "voluntary"
+        "import_data",
+        "pledges",
+        str(path),
+        "--sheet",
+        "Pledges 2023",
+        "--lever",
+        "voluntary",
     )
     assert Pledge.objects.get().external_id == "DE-2023-1"
 

@@ -20,9 +20,7 @@ NO_LEVER = (
 
 
 def defaults(result) -> dict[tuple[str, str], int]:
-    return {
-        (name, value): count for name, value, count in result.preview(10).defaults
-    }
+    return {(name, value): count for name, value, count in result.preview(10).defaults}
 
 
 def test_a_file_without_a_lever_column_asks_for_the_lever_and_writes_nothing(world):
@@ -38,9 +36,7 @@ def test_the_chosen_lever_applies_to_every_row_and_is_listed(world):
     LeverFactory(code="membership", name="Membership and contributory units")
     result = do_import("pledges", NO_LEVER, lever="voluntary")
     assert result.written
-    assert set(Pledge.objects.values_list("lever", flat=True)) == {
-        world["lever"].pk
-    }
+    assert set(Pledge.objects.values_list("lever", flat=True)) == {world["lever"].pk}
     assert defaults(result)[("lever", "Voluntary contributions")] == 2
 
 
@@ -154,3 +150,25 @@ def test_the_import_form_asks_for_the_lever_and_the_preview_lists_defaults(
     )
     assert done.status_code == 302
     assert Pledge.objects.filter(lever=world["lever"]).count() == 2
+
+
+def test_partner_and_engagement_imports_list_their_defaults_too(world):
+    partners = do_import("partners", "Name\nNew Org\n", dry_run=True)
+    assert defaults(partners) == {("category", "Other"): 1}
+    engagements = do_import(
+        "engagements",
+        "Date,Subject,Partner\n2024-03-01,Lunch,ACME\n",
+        dry_run=True,
+    )
+    assert not engagements.has_errors, [r.message for r in engagements.rows]
+    assert defaults(engagements) == {("kind", "Meeting"): 1}
+
+
+def test_a_partner_update_shows_its_changes_and_how_it_was_found(world):
+    result = do_import(
+        "partners", "Code,Website\nACME,https://acme.example\n", dry_run=True
+    )
+    row = result.rows[0]
+    assert row.outcome == "update"
+    assert row.detail["partner"] == [world["acme"].pk, "Acme Telecom", "code"]
+    assert row.detail["changes"] == [["website", "—", "https://acme.example"]]
