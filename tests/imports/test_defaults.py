@@ -107,7 +107,7 @@ def test_import_data_refuses_a_file_without_lever_column_and_takes_lever(
 ):
     path = tmp_path / "pledges.csv"
     path.write_text(NO_LEVER)
-    with pytest.raises(CommandError, match="no lever column.*--lever"):
+    with pytest.raises(CommandError, match=r"no lever column.*--lever"):
         call_command("import_data", "pledges", str(path))
     assert Pledge.objects.count() == 0
     call_command("import_data", "pledges", str(path), "--lever", "voluntary")
