@@ -41,6 +41,9 @@ OUTCOMES = (NEW, UPDATE, UNCHANGED, SKIPPED, ERROR)
 # The column the error report adds; ignored when the report is imported again.
 REPORT_COLUMN = "Import error"
 CHUNK = 1000
+# Rows (not errors) whose result is described for the preview, in file order:
+# the preview shows at most ``services.PREVIEW_ROWS`` of them.
+DESCRIBED_ROWS = 500
 
 
 @dataclass
@@ -406,8 +409,12 @@ class Importer:
         self.batch = batch
         self.user = user
         self.columns: dict[str, str] = {}
-        # The defaults filled in on the row being planned (``applied``).
+        # The defaults filled in on the row being planned (``applied``), and
+        # each distinct set once: rows share it (a 100,000-row file has a few).
         self.applied: list[tuple[str, str]] = []
+        self._applied_sets: dict[tuple, tuple] = {}
+        # Rows described so far (``describe``): only the first are shown.
+        self.described = 0
 
     @classmethod
     def option_fields(cls) -> dict[str, Any]:
@@ -644,14 +651,21 @@ def _plan_row(importer: Importer, row: Row, columns: dict[str, str]) -> RowResul
             % {"line": row.line, "error": _name_columns(error, columns, values)},
             row.raw,
         )
-    detail = importer.describe(outcome, plan) if outcome in (NEW, UPDATE) else None
+    detail = None
+    if importer.described < DESCRIBED_ROWS:
+        # The preview shows the first rows only; describing them all would
+        # cost time and memory on a large file for nothing.
+        importer.described += 1
+        if outcome in (NEW, UPDATE):
+            detail = importer.describe(outcome, plan)
+    applied = tuple(importer.applied)
     return RowResult(
         row.line,
         outcome,
         why,
         row.raw,
         plan=plan,
-        defaults=importer.applied,
+        defaults=importer._applied_sets.setdefault(applied, applied),
         detail=detail,
     )
 
