@@ -67,7 +67,7 @@ def _batch(world, data: bytes, file_name: str, **options):
         resource="pledges",
         data=data,
         file_name=file_name,
-        options=ImportOptions(**options),
+        options=ImportOptions(**{"lever": "voluntary", **options}),
         user=None,
         dry_run=True,
     )
