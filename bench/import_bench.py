@@ -198,7 +198,10 @@ def engine(data: bytes, name: str) -> tuple[float, dict]:
 
     start = time.perf_counter()
     batch = batch_create(
-        resource="pledges", data=data, file_name=name, options=ImportOptions()
+        resource="pledges",
+        data=data,
+        file_name=name,
+        options=ImportOptions(lever="voluntary"),
     )
     result = batch_run(batch=batch, data=data)
     seconds = time.perf_counter() - start
@@ -358,7 +361,7 @@ def background(path: Path) -> int:
         resource="pledges",
         data=data,
         file_name=path.name,
-        options=ImportOptions(),
+        options=ImportOptions(lever="voluntary"),
         dry_run=True,
     )
     # Outside a transaction the task is enqueued, and run, at once.

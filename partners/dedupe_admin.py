@@ -41,10 +41,29 @@ ENGAGEMENTS_SHOWN = 5
 
 
 class PartnerAliasInline(admin.TabularInline):
+    """The partner's other names, who added each and from which import.
+
+    Spellings confirmed during an import arrive here with their batch; a
+    wrong one is removed by ticking *Delete*.
+    """
+
     model = PartnerAlias
-    fields = ["name", "source", "created_by", "created_at", "import_batch"]
-    readonly_fields = ["created_by", "created_at", "import_batch"]
+    fields = ["name", "source", "created_by", "created_at", "batch_link"]
+    readonly_fields = ["created_by", "created_at", "batch_link"]
     extra = 0
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("created_by")
+
+    @admin.display(description=_("import batch"))
+    def batch_link(self, obj) -> str:
+        if not obj.import_batch_id:
+            return "—"
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:crm_importbatch_change", args=[obj.import_batch_id]),
+            _("Batch %(id)s") % {"id": obj.import_batch_id},
+        )
 
 
 def _ids(text: str) -> list[int]:

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from partners.models import Contact, Engagement, FollowUp, Partner
+from partners.models import Contact, Engagement, FollowUp, Partner, PartnerAlias
 
 FOLLOWUP_DUE_DAYS = 14
 
@@ -166,3 +166,40 @@ def contact_anonymise(*, contact: Contact) -> bool:
     contact._change_reason = "anonymised on request"
     contact.save()
     return True
+
+
+@transaction.atomic
+def partner_alias_add(
+    *,
+    partner_id: int,
+    name: str,
+    source: str = PartnerAlias.Source.MANUAL,
+    user=None,
+    batch=None,
+) -> PartnerAlias | None:
+    """Record ``name`` as another name of the partner; None if it has it already.
+
+    A spelling equal to the partner's own name or one of its aliases adds
+    nothing. Who added it and from which import batch stay on the alias.
+    """
+    from crm.lib.names import normalize_name
+
+    key = normalize_name(name)
+    partner = Partner.objects.get(pk=partner_id)
+    if not key or key in {
+        normalize_name(partner.name),
+        normalize_name(partner.name_fr),
+    }:
+        return None
+    if PartnerAlias.objects.filter(partner=partner, normalized=key).exists():
+        return None
+    alias = PartnerAlias(
+        partner=partner,
+        name=name[:200],
+        source=source,
+        created_by=user if user is not None and user.pk else None,
+        import_batch=batch,
+    )
+    alias.full_clean()
+    alias.save()
+    return alias

@@ -9,6 +9,9 @@ same preview page, whose *Import* queues the import the same way.
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
+
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -33,9 +36,54 @@ from crm.imports.services import (
     batch_run,
     upload_check,
 )
+from crm.lib.formats import format_money, format_number
 from crm.lib.tabular import TableError
 from crm.models import ExportLog, ImportBatch
 from crm.roles import EXPORT_PERMISSION, IMPORT_PERMISSION
+
+# How the preview says a row found its partner (``PartnerMatch.via``).
+MATCHED_VIA = {
+    "id": _("by CRM id"),
+    "code": _("by partner code"),
+    "iso": _("by ISO country code"),
+    "country": _("by country name"),
+    "name": _("by name"),
+    "alias": _("by alias"),
+    "confirmed": _("by the spelling you confirmed"),
+    "new": _("new partner, created by this import"),
+}
+
+
+def row_detail(detail: dict | None) -> dict | None:
+    """What the preview shows of a row's result: links, formatted money, dates.
+
+    Built from the JSON the batch keeps (``Importer.describe``), so showing
+    the page runs no query per row.
+    """
+    if not detail:
+        return None
+    shown: dict = {"changes": detail.get("changes", []), "lever": detail.get("lever")}
+    partner = detail.get("partner")
+    if partner:
+        pk, name, via = partner
+        shown["partner"] = {
+            "name": name,
+            "url": reverse("admin:partners_partner_change", args=[pk]) if pk else "",
+            "via": MATCHED_VIA.get(via, via),
+        }
+    if detail.get("amount"):
+        amount, currency = detail["amount"]
+        shown["amount"] = format_money(Decimal(amount), currency)
+    if detail.get("chf"):
+        chf, rate, on, source = detail["chf"]
+        shown["chf"] = format_money(Decimal(chf), "CHF")
+        shown["rate"] = format_number(Decimal(rate), 6)
+        shown["rate_date"] = dt.date.fromisoformat(on)
+        shown["rate_source"] = source
+    shown["dates"] = [
+        (label, dt.date.fromisoformat(day)) for label, day in detail.get("dates", [])
+    ]
+    return shown
 
 
 class ImportOptionsForm(forms.Form):
@@ -61,6 +109,16 @@ class ImportOptionsForm(forms.Form):
         help_text=_("By default a file with any error imports nothing."),
     )
 
+    def __init__(self, *args, importers=(), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # The importers' own options (the lever of a pledge file).
+        for name in importers:
+            for field_name, field in get_importer(name).option_fields().items():
+                if field_name not in self.fields:
+                    # Choices read once (one query), however often rendered.
+                    field.choices = list(field.choices)
+                    self.fields[field_name] = field
+
     def options(self, **extra) -> ImportOptions:
         data = self.cleaned_data
         return ImportOptions(
@@ -68,6 +126,7 @@ class ImportOptionsForm(forms.Form):
             dayfirst=data.get("dates", "dayfirst") != "monthfirst",
             create_partners=bool(data.get("create_partners")),
             valid_rows_only=bool(data.get("valid_rows_only")),
+            lever=data.get("lever") or None,
             **extra,
         )
 
@@ -82,7 +141,7 @@ class ImportUploadForm(ImportOptionsForm):
     field_order = ["file", "resource"]
 
     def __init__(self, *args, importers=(), **kwargs) -> None:
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, importers=importers, **kwargs)
         self.fields["resource"].choices = [
             (name, get_importer(name).label) for name in importers
         ]
@@ -279,7 +338,7 @@ class ImportMixin(ExportMixin):
                 )
                 return batch_page
             return self._preview(request, batch)
-        form = ImportOptionsForm(request.POST)
+        form = ImportOptionsForm(request.POST, importers=[batch.resource])
         form.is_valid()
         choices = {
             key.removeprefix("partner:"): int(value)
@@ -337,6 +396,7 @@ class ImportMixin(ExportMixin):
         """The preview page, from what the batch kept of its last run."""
         preview = Preview.from_dict(batch.preview)
         form = ImportOptionsForm(
+            importers=[batch.resource],
             initial={
                 "sheet": preview.sheet or "",
                 "dates": "dayfirst"
@@ -344,7 +404,8 @@ class ImportMixin(ExportMixin):
                 else "monthfirst",
                 "create_partners": batch.options.get("create_partners"),
                 "valid_rows_only": batch.options.get("valid_rows_only"),
-            }
+                "lever": batch.options.get("lever") or "",
+            },
         )
         counts = preview.counts
         can_import = not preview.file_error and (
@@ -369,5 +430,9 @@ class ImportMixin(ExportMixin):
                 can_import=can_import and (counts["new"] or counts["update"]),
                 confirmed=batch.options.get("partner_choices", {}),
                 importer=get_importer(batch.resource),
+                defaults=[
+                    (name, value, count) for name, value, count in preview.defaults
+                ],
+                shown_rows=[(row, row_detail(row.detail)) for row in preview.rows],
             ),
         )

@@ -42,6 +42,9 @@ OUTCOMES = (NEW, UPDATE, UNCHANGED, SKIPPED, ERROR)
 # The column the error report adds; ignored when the report is imported again.
 REPORT_COLUMN = "Import error"
 CHUNK = 1000
+# Rows (not errors) whose result is described for the preview, in file order:
+# the preview shows at most ``services.PREVIEW_ROWS`` of them.
+DESCRIBED_ROWS = 500
 
 
 @dataclass
@@ -54,6 +57,8 @@ class ImportOptions:
     dry_run: bool = False
     # Confirmed fuzzy suggestions: normalised spelling -> partner pk.
     partner_choices: dict[str, int] = field(default_factory=dict)
+    # The lever (its code) for pledge rows whose file or cell names none.
+    lever: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -63,6 +68,7 @@ class ImportOptions:
             "create_partners": self.create_partners,
             "valid_rows_only": self.valid_rows_only,
             "partner_choices": self.partner_choices,
+            "lever": self.lever,
         }
 
     @classmethod
@@ -99,6 +105,21 @@ class RowResult:
     raw: list = field(default_factory=list)
     suggestion: Suggestion | None = None
     plan: Any = None
+    # (field, value) of each default the importer filled in for this row.
+    defaults: list = field(default_factory=list)
+    # What a new or updated row becomes (``Importer.describe``), for the preview.
+    detail: dict | None = None
+
+
+def defaults_applied(rows: Iterable[RowResult]) -> list[list]:
+    """``[field, value, rows]`` for each default filled in on rows to write."""
+    counts: dict[tuple[str, str], int] = {}
+    for row in rows:
+        if row.outcome in (NEW, UPDATE):
+            for item in row.defaults:
+                key = (str(item[0]), str(item[1]))
+                counts[key] = counts.get(key, 0) + 1
+    return [[name, value, n] for (name, value), n in counts.items()]
 
 
 @dataclass
@@ -148,6 +169,7 @@ class ImportResult:
         others = (r for r in self.rows if r.outcome != ERROR)
         return Preview(
             counts=self.counts,
+            defaults=defaults_applied(self.rows),
             rows=list(itertools.islice(itertools.chain(errors, others), limit)),
             total_rows=len(self.rows),
             file_error=self.file_error,
@@ -262,6 +284,8 @@ class Preview:
     total_notes: int = 0
     suggestions: list[Suggestion] = field(default_factory=list)
     written: bool = False
+    # ``[field, value, rows]``: the defaults the rows to write would receive.
+    defaults: list[list] = field(default_factory=list)
 
     @property
     def has_errors(self) -> bool:
@@ -293,6 +317,8 @@ class Preview:
                     None if v is None else str(v)[:PREVIEW_CELL]
                     for v in row.raw[:PREVIEW_COLUMNS]
                 ],
+                [list(item) for item in row.defaults],
+                row.detail,
             ]
             for row in self.rows
         ]
@@ -316,7 +342,14 @@ class Preview:
         }
         return cls(
             **{"counts": dict.fromkeys(OUTCOMES, 0), **known},
-            rows=[RowResult(*row) for row in data.get("rows", [])],
+            rows=[
+                RowResult(
+                    *row[:4],
+                    defaults=row[4] if len(row) > 4 else [],
+                    detail=row[5] if len(row) > 5 else None,
+                )
+                for row in data.get("rows", [])
+            ],
             suggestions=[Suggestion(*s) for s in data.get("suggestions", [])],
         )
 
@@ -398,6 +431,39 @@ class Importer:
         self.batch = batch
         self.user = user
         self.columns: dict[str, str] = {}
+        # The defaults filled in on the row being planned (``applied``), and
+        # each distinct set once: rows share it (a 100,000-row file has a few).
+        self.applied: list[tuple[str, str]] = []
+        self._applied_sets: dict[tuple, tuple] = {}
+        # Rows described so far (``describe``): only the first are shown.
+        self.described = 0
+
+    @classmethod
+    def option_fields(cls) -> dict[str, Any]:
+        """Form fields the import form adds for this importer's options."""
+        return {}
+
+    def file_problem(self) -> str:
+        """Why the file cannot be imported as its columns stand ("" if it can)."""
+        return ""
+
+    def apply_default(self, name: str, value: object) -> None:
+        """Note that the row being planned gets ``value`` for ``name`` by default.
+
+        The preview lists every default with the rows it applies to: nothing
+        the file does not say is filled in without the user seeing it.
+        """
+        self.applied.append((str(name), str(value)))
+
+    def describe(self, outcome: str, plan: Any) -> dict | None:
+        """What a new or updated row becomes, for the preview (JSON-ready)."""
+        return None
+
+    def finish(self) -> None:
+        """After the rows are written, in the same transaction."""
+        matcher = getattr(self, "matcher", None)
+        if matcher is not None and hasattr(matcher, "remember_confirmed"):
+            matcher.remember_confirmed(user=self.user, batch=self.batch)
 
     @classmethod
     def column_label(cls, name: str) -> str:
@@ -521,6 +587,10 @@ def run_import(
             "headers": clip(", ".join(result.headers[:30]), PREVIEW_TEXT),
         }
         return result
+    problem = importer.file_problem()
+    if problem:
+        result.file_error = problem
+        return result
 
     for skipped in table.skipped or []:
         result.rows.append(
@@ -556,6 +626,7 @@ def run_import(
                     progress(stop, total)
             if options.dry_run or (failed and not options.valid_rows_only):
                 raise _Abort
+            importer.finish()
             if batch is not None and batch.pk is not None:
                 batch_record_history(batch=batch, started=started)
     except _Abort:
@@ -596,6 +667,7 @@ def _plan_row(importer: Importer, row: Row, columns: dict[str, str]) -> RowResul
                 row.raw,
             )
         values[name] = value
+    importer.applied = []
     try:
         outcome, plan, why = importer.plan(values, row.line)
     except RowError as error:
@@ -614,7 +686,23 @@ def _plan_row(importer: Importer, row: Row, columns: dict[str, str]) -> RowResul
             % {"line": row.line, "error": _name_columns(error, columns, values)},
             row.raw,
         )
-    return RowResult(row.line, outcome, why, row.raw, plan=plan)
+    detail = None
+    if importer.described < DESCRIBED_ROWS:
+        # The preview shows the first rows only; describing them all would
+        # cost time and memory on a large file for nothing.
+        importer.described += 1
+        if outcome in (NEW, UPDATE):
+            detail = importer.describe(outcome, plan)
+    applied = tuple(importer.applied)
+    return RowResult(
+        row.line,
+        outcome,
+        why,
+        row.raw,
+        plan=plan,
+        defaults=importer._applied_sets.setdefault(applied, applied),
+        detail=detail,
+    )
 
 
 def _name_columns(error: Exception, columns: dict, values: dict) -> str:
@@ -727,6 +815,43 @@ class ModelImporter(Importer):
     def new_object(self, data: dict):
         return self.model(**data)
 
+    def field_label(self, name: str) -> str:
+        try:
+            return str(self.model._meta.get_field(name).verbose_name)
+        except FieldDoesNotExist:  # not a model field: shown as is
+            return name
+
+    def display_value(self, name: str, value: object) -> str:
+        """A value as the preview shows it; ``field_display`` may name records."""
+        if value is None or value == "":
+            return "—"
+        if hasattr(value, "isoformat"):
+            return value.isoformat()
+        try:
+            choices = self.model._meta.get_field(name).flatchoices
+        except FieldDoesNotExist:
+            choices = None
+        if choices:
+            return str(dict(choices).get(value, value))
+        return str(value)
+
+    def describe(self, outcome: str, plan: Any) -> dict | None:
+        """For an update: each field that changes, old and new, as shown."""
+        if outcome != UPDATE or not is_change(plan):
+            return None
+        _pk, changes = plan
+        current = getattr(self, "current", {})
+        return {
+            "changes": [
+                [
+                    self.field_label(name),
+                    self.display_value(name, current.get(name)),
+                    self.display_value(name, value),
+                ]
+                for name, value in changes.items()
+            ]
+        }
+
     def clean_new(self, obj) -> None:
         # Foreign keys resolved from the in-memory lookups exist: checking each
         # with a query per row would cost more than the whole insert.
@@ -737,6 +862,7 @@ class ModelImporter(Importer):
         )
 
     def plan(self, values: dict, line: int) -> tuple[str, Any, str]:
+        self.current: dict = {}
         data = self.values(values, line)
         key = self.key_of(data)
         if key in self.seen:
@@ -759,6 +885,7 @@ class ModelImporter(Importer):
         }
         if not changes:
             return UNCHANGED, pk, ""
+        self.current = current
         why = _("changes %(fields)s") % {
             "fields": ", ".join(
                 f"{name}: {current[name]!r} → {value!r}"
@@ -824,6 +951,11 @@ class ModelImporter(Importer):
 
     def after_create(self, objects: list) -> None:
         """Save what points to the new objects (many-to-many links)."""
+
+
+def is_change(plan: Any) -> bool:
+    """A ``(pk, {field: new value})`` plan, as ``ModelImporter.plan`` makes."""
+    return isinstance(plan, tuple) and len(plan) == 2 and isinstance(plan[1], dict)
 
 
 def insert_rows(model, objects: list) -> None:

@@ -252,6 +252,7 @@ def import_batch_undo(batch: ImportBatch, user=None) -> ImportBatch:
         raise ValidationError(
             _("The import cannot be undone: %(error)s") % {"error": error}
         ) from error
+    _forget_spellings(batch)
     for model, ids in touched.items():
         _history(model).objects.filter(
             **{f"{model._meta.pk.attname}__in": list(ids)},
@@ -263,6 +264,15 @@ def import_batch_undo(batch: ImportBatch, user=None) -> ImportBatch:
     batch.undone_by = user
     batch.save(update_fields=["status", "undone_at", "undone_by"])
     return batch
+
+
+def _forget_spellings(batch: ImportBatch) -> None:
+    """The spellings confirmed in the batch stop being aliases with it."""
+    from partners.models import PartnerAlias
+
+    PartnerAlias.objects.filter(
+        import_batch=batch, source=PartnerAlias.Source.IMPORT
+    ).delete()
 
 
 def _delete(model, ids, touched) -> None:

@@ -106,6 +106,8 @@ class EngagementImporter(ModelImporter):
         data["partners"] = partners
         if self.has("kind"):
             kind = parsed(self, values, "kind", choice_parser(ENGAGEMENT_KIND, "kind"))
+            if not kind:
+                self.apply_default(_("kind"), Engagement.Kind.MEETING.label)
             data["kind"] = kind or Engagement.Kind.MEETING
         for field in ("summary", "outcome"):
             if self.has(field):
@@ -114,6 +116,11 @@ class EngagementImporter(ModelImporter):
             data["confidential"] = bool(
                 parsed(self, values, "confidential", parse_bool)
             )
+        return data
+
+    def defaults(self, data: dict) -> dict:
+        if "kind" not in data:
+            self.apply_default(_("kind"), Engagement.Kind.MEETING.label)
         return data
 
     def new_object(self, data: dict):

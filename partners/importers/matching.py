@@ -117,8 +117,11 @@ class PartnerMatcher:
                     self.by_name.setdefault(key, set()).add(pk)
             if category == Partner.Category.GOVERNMENT and country_id:
                 self.government[country_id] = pk
+        # Aliases (merged duplicates' names, spellings confirmed in earlier
+        # imports) match after the partners' own names: "matched by alias".
+        self.by_alias: dict[str, set[int]] = {}
         for key, pk in PartnerAlias.objects.name_keys():
-            self.by_name.setdefault(key, set()).add(pk)
+            self.by_alias.setdefault(key, set()).add(pk)
         self.countries: dict[str, int] = {}
         self.country_names: dict[int, str] = {}
         for pk, iso3, iso2, *names in Country.objects.values_list(
@@ -138,6 +141,9 @@ class PartnerMatcher:
         self._choices = list(self.by_name)
         self._cache: dict[tuple, PartnerMatch] = {}
         self.created: dict[str, Partner] = {}
+        # The last row's match, for the preview; spellings confirmed and used.
+        self.last: PartnerMatch | None = None
+        self.used_confirmed: dict[str, tuple[int, str]] = {}
 
     def country(self, text: object) -> int | None:
         text = str(text or "").strip()
@@ -164,7 +170,14 @@ class PartnerMatcher:
         key = (name, code, country, partner_id)
         if key not in self._cache:
             self._cache[key] = self._match(name, code, country, partner_id)
-        return self._cache[key]
+        found = self._cache[key]
+        if found.via == "confirmed":
+            spelling = normalize_name(clean_name(name))
+            self.used_confirmed.setdefault(
+                spelling, (found.partner_id, clean_name(name))
+            )
+        self.last = found
+        return found
 
     def _match(self, name, code, country, partner_id) -> PartnerMatch:
         if partner_id not in (None, ""):
@@ -185,14 +198,17 @@ class PartnerMatcher:
             if 2 <= len(text) <= 3 and text.isalpha() and text.isupper():
                 country_id = self.countries.get(text.lower())
                 if country_id:
-                    return self._government(country_id)
+                    return self._government(country_id, via="iso")
         spelling = normalize_name(clean_name(name)) if name else ""
         if spelling:
             if spelling in self.confirmed:
                 return PartnerMatch(self.confirmed[spelling], "confirmed")
             found = self.by_name.get(spelling, set())
+            via = "name"
+            if not found and spelling in self.by_alias:
+                found, via = self.by_alias[spelling], "alias"
             if len(found) == 1:
-                return PartnerMatch(next(iter(found)), "name")
+                return PartnerMatch(next(iter(found)), via)
             if len(found) > 1:
                 raise RowError(
                     _("%(name)r matches %(count)d partners; give the partner code.")
@@ -237,11 +253,11 @@ class PartnerMatcher:
             return None
         return self.countries.get(normalize_name(country))
 
-    def _government(self, country_id: int) -> PartnerMatch:
+    def _government(self, country_id: int, via: str = "country") -> PartnerMatch:
         pk = self.government.get(country_id)
         if pk:
-            return PartnerMatch(pk, "country")
-        return PartnerMatch(None, "country", country_id=country_id)
+            return PartnerMatch(pk, via)
+        return PartnerMatch(None, via, country_id=country_id)
 
     def resolve(
         self,
@@ -309,6 +325,23 @@ class PartnerMatcher:
             partner.full_clean(validate_unique=False, validate_constraints=False)
             self.created[key] = partner
         return self.created[key]
+
+    def remember_confirmed(self, *, user=None, batch=None) -> None:
+        """Keep each confirmed spelling the written rows used as an alias.
+
+        The next file that writes it matches the partner directly ("matched
+        by alias"), without asking again.
+        """
+        from partners.services import partner_alias_add
+
+        for pk, text in self.used_confirmed.values():
+            partner_alias_add(
+                partner_id=pk,
+                name=text,
+                source=PartnerAlias.Source.IMPORT,
+                user=user,
+                batch=batch if batch is not None and batch.pk else None,
+            )
 
     def save_created(self) -> None:
         """Insert the partners this file created (once, before their rows)."""

@@ -97,6 +97,7 @@ class PartnerImporter(ModelImporter):
         if found.partner_id:
             current = self._current(found.partner_id)
             changes = {k: v for k, v in data.items() if current[k] != v}
+            self.current = current
             if not changes:
                 return "unchanged", found.partner_id, ""
             return (
@@ -111,6 +112,8 @@ class PartnerImporter(ModelImporter):
                 cell(self, values, "country") or code,
                 _("no partner of that code or country; give a name to create it."),
             )
+        if "category" not in data:
+            self.apply_default(_("category"), Partner.Category.OTHER.label)
         partner = Partner(
             name=name[:200],
             category=data.pop("category", Partner.Category.OTHER),
@@ -131,6 +134,18 @@ class PartnerImporter(ModelImporter):
         self.stamp(partner)
         self.clean_new(partner)
         return "new", partner, ""
+
+    def describe(self, outcome: str, plan) -> dict | None:
+        """An update's changes, and the partner it updates and how it was found."""
+        detail = super().describe(outcome, plan)
+        found = self.matcher.last
+        if detail is not None and found is not None and found.partner_id:
+            detail["partner"] = [
+                found.partner_id,
+                self.matcher.names.get(found.partner_id),
+                found.via,
+            ]
+        return detail
 
     def _current(self, pk: int) -> dict:
         if not hasattr(self, "_existing"):

@@ -89,7 +89,11 @@ class MoneyRowsMixin:
         currency_field="currency",
         default: str | None = None,
     ) -> tuple[Decimal, str]:
-        currency = parsed(self, values, currency_field, parse_currency) or default
+        currency = parsed(self, values, currency_field, parse_currency)
+        if currency is None and default:
+            currency = default
+            if cell(self, values, amount_field) is not None:
+                self.apply_default(_("currency"), default)
         raw = cell(self, values, amount_field)
         if raw is None:
             raise column_error(self, amount_field, "", _("no amount."))
@@ -116,6 +120,7 @@ class MoneyRowsMixin:
                     self, currency_field, "", _("no currency for this amount.")
                 )
             code = CHF  # the organisation's accounting currency
+            self.apply_default(_("currency"), CHF)
         if code not in currencies():
             raise column_error(self, amount_field, raw, _("unknown currency."))
         return money.amount, code

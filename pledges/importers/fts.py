@@ -106,6 +106,7 @@ class FtsImporter(FtsCorrections, PledgeImporter):
     name = "fts"
     label = _("OCHA FTS flows")
     source = "fts"
+    asks_lever = False  # FTS has no lever column; the preview lists the default
     fast_insert = False  # the payments need the new pledges' keys
     allow_negative = True  # corrections; a pledge's amount is checked positive
     headers: ClassVar = {

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
 from crm.imports.engine import (
@@ -20,11 +21,13 @@ from crm.imports.engine import (
     RowError,
     cell,
     column_error,
+    is_change,
     parsed,
     visible,
 )
 from crm.imports.registry import register
-from crm.lib.money import CHF, CarriedRate, MissingExchangeRate, RateTable
+from crm.lib.formats import format_amount
+from crm.lib.money import CHF, CarriedRate, MissingExchangeRate, RateTable, quantize
 from crm.lib.names import normalize_name
 from crm.lib.parse import parse_date
 from partners.importers.matching import (
@@ -46,6 +49,16 @@ from pledges.models import (
     Lever,
     Pledge,
 )
+
+
+def lever_choices() -> list[tuple[str, str]]:
+    """The import form's lever choices: the file's column, or an active lever."""
+    return [
+        ("", _("From the file's lever column")),
+        *Lever.objects.active()
+        .order_by("position", "name")
+        .values_list("code", "name"),
+    ]
 
 
 @register
@@ -123,22 +136,69 @@ class PledgeImporter(MoneyRowsMixin, ModelImporter):
     clean_exclude = ("partner", "lever", "event", "owner")
     fast_insert = True
     source = ""
+    # A file without a lever column needs the lever chosen on the form
+    # (``--lever``): no lever is assumed. FTS exports never carry one; their
+    # lever falls back to the first active one, listed on the preview.
+    asks_lever: ClassVar[bool] = True
+
+    @classmethod
+    def option_fields(cls) -> dict[str, Any]:
+        from django import forms
+        from django.utils.translation import gettext_lazy
+
+        return {
+            "lever": forms.ChoiceField(
+                label=gettext_lazy("Lever"),
+                required=False,
+                choices=lever_choices,
+                help_text=gettext_lazy(
+                    "Pledges: the lever of rows whose file has no lever column or "
+                    "whose lever cell is empty."
+                ),
+            )
+        }
+
+    def file_problem(self) -> str:
+        code = self.options.lever
+        if code and self.lever_by_code(code) is None:
+            return _("There is no lever with the code %(code)r.") % {"code": code}
+        if self.asks_lever and not self.has("lever") and not code:
+            return _(
+                "The file has no lever column: choose the lever of its pledges "
+                "on the import form (command line: --lever CODE). Levers: %(codes)s."
+            ) % {"codes": ", ".join(sorted(self.lever_codes))}
+        return ""
+
+    def lever_by_code(self, code: str) -> int | None:
+        return self.lever_codes.get(code.strip().lower())
 
     def prepare(self, rows) -> None:
         super().prepare(rows)
         self.matcher = PartnerMatcher(self.options.partner_choices)
         self.rates = RateTable.load()
         self.levers = {}
+        self.lever_names: dict[int, str] = {}
         for pk, code, name in Lever.objects.values_list("pk", "code", "name"):
             self.levers[normalize_name(code)] = pk
             self.levers[normalize_name(name)] = pk
-        self.default_lever = (
-            Lever.objects.active()
-            .order_by("position", "name")
-            .values_list("pk", flat=True)
-            .first()
-        )
+            self.lever_names[pk] = name
+        self.default_lever = None
+        if self.options.lever:
+            self.default_lever = self.lever_by_code(self.options.lever)
+        elif not self.asks_lever:
+            self.default_lever = (
+                Lever.objects.active()
+                .order_by("position", "name")
+                .values_list("pk", flat=True)
+                .first()
+            )
         self.today = timezone.localdate()
+
+    @cached_property
+    def lever_codes(self) -> dict[str, int]:
+        return {
+            code.lower(): pk for pk, code in Lever.objects.values_list("pk", "code")
+        }
 
     def existing_values(self):
         query = visible(Pledge, self.user).values("pk", *self.compare)
@@ -165,7 +225,15 @@ class PledgeImporter(MoneyRowsMixin, ModelImporter):
         raw = cell(self, values, "lever")
         if raw is None:
             if self.default_lever is None:
+                if self.has("lever"):
+                    raise column_error(
+                        self,
+                        "lever",
+                        "",
+                        _("no lever; fill it in or choose one on the import form."),
+                    )
                 raise RowError(_("no lever given and no active lever to default to."))
+            self.apply_default(_("lever"), self.lever_names[self.default_lever])
             return self.default_lever
         found = self.levers.get(normalize_name(str(raw)))
         if found is None:
@@ -213,12 +281,14 @@ class PledgeImporter(MoneyRowsMixin, ModelImporter):
 
     def defaults(self, data: dict) -> dict:
         data = dict(data)
+        stages = dict(Pledge.Stage.choices)
         if not data.get("stage"):
             data["stage"] = (
                 Pledge.Stage.PLEDGED
                 if data.get("pledged_on")
                 else Pledge.Stage.PROSPECT
             )
+            self.apply_default(_("stage"), stages[data["stage"]])
         if data["stage"] == Pledge.Stage.FULFILLED:
             # Payments make a pledge fulfilled; a file can only say it was pledged.
             data["stage"] = (
@@ -226,6 +296,21 @@ class PledgeImporter(MoneyRowsMixin, ModelImporter):
                 if data.get("agreement_signed_on")
                 else Pledge.Stage.PLEDGED
             )
+            self.apply_default(
+                _("stage"),
+                _("%(stage)s (the file says fulfilled: payments decide that)")
+                % {"stage": stages[data["stage"]]},
+            )
+        for name, choices in (
+            ("kind", Pledge.Kind.choices),
+            ("earmarking", Pledge.Earmarking.choices),
+        ):
+            if not data.get(name):
+                value = Pledge._meta.get_field(name).get_default()
+                self.apply_default(
+                    Pledge._meta.get_field(name).verbose_name,
+                    dict(choices).get(value, value),
+                )
         if not data.get("title"):
             partner = data.get("partner")
             name = partner.name if partner else self.matcher.names[data["partner_id"]]
@@ -236,6 +321,7 @@ class PledgeImporter(MoneyRowsMixin, ModelImporter):
                 if when
                 else _("%(partner)s pledge") % {"partner": name}
             )[:200]
+            self.apply_default(_("title"), _("generated from partner and date"))
         for name in ("title", "agreement_reference", "purpose", "notes"):
             data.setdefault(name, "")
         return data
@@ -278,6 +364,68 @@ class PledgeImporter(MoneyRowsMixin, ModelImporter):
             if not changes:
                 return UNCHANGED, pk, ""
         return outcome, plan, why
+
+    def display_value(self, name: str, value: object) -> str:
+        if value is not None and name == "partner_id":
+            return self.matcher.names.get(value, str(value))
+        if value is not None and name == "lever_id":
+            return self.lever_names.get(value, str(value))
+        if name == "amount" and value is not None:
+            return format_amount(value)
+        return super().display_value(name, value)
+
+    def field_label(self, name: str) -> str:
+        return super().field_label(name.removesuffix("_id"))
+
+    def describe(self, outcome: str, plan) -> dict | None:
+        """Partner and how it was matched, amount, CHF equivalent, dates, lever."""
+        detail = super().describe(outcome, plan) or {}
+        if outcome == UPDATE:
+            if not is_change(plan) or not self.current:
+                return detail or None
+            _pk, changes = plan
+            data = {**self.current, **changes}
+        elif not isinstance(plan, Pledge):
+            return None  # an FTS payment or correction: its own message says it
+        else:
+            data = {name: getattr(plan, name, None) for name in self.compare}
+            data["partner"] = plan.partner if plan.partner_id is None else None
+        found = self.matcher.last
+        partner_id = data.get("partner_id")
+        if partner_id:
+            via = found.via if found and found.partner_id == partner_id else "id"
+            detail["partner"] = [partner_id, self.matcher.names.get(partner_id), via]
+        elif data.get("partner") is not None:
+            detail["partner"] = [None, data["partner"].name, "new"]
+        amount, currency = data.get("amount"), data.get("currency")
+        if amount is not None and currency:
+            detail["amount"] = [str(amount), currency]
+            rate = source = None
+            if isinstance(plan, Pledge) and plan.chf_rate is not None:
+                # The rate the new pledge will store, chosen once (new_object).
+                rate, on, source = plan.chf_rate, plan.rate_date, plan.rate_source
+            else:
+                on = data.get("pledged_on") or self.today
+                try:
+                    chosen = self.rates.choose(currency, CHF, on)
+                    rate, source = chosen.rate, chosen.source
+                except MissingExchangeRate:
+                    pass
+            if rate is not None:
+                detail["chf"] = [
+                    str(quantize(amount * rate)),
+                    str(rate),
+                    on.isoformat(),
+                    str(source or ""),
+                ]
+        detail["dates"] = [
+            [self.field_label(name), data[name].isoformat()]
+            for name in ("pledged_on", "agreement_signed_on", "expected_by")
+            if data.get(name)
+        ]
+        if data.get("lever_id"):
+            detail["lever"] = self.lever_names.get(data["lever_id"], "")
+        return detail
 
     def existing_by_pk(self, pk: int) -> dict:
         if not hasattr(self, "_by_pk"):

@@ -20,8 +20,12 @@ def chf(value) -> str:
 
 @register.filter
 def money(value, currency: str) -> str:
-    """An amount in its own currency, whole units: "EUR 250,000"."""
-    return format_money(value, currency, places=0)
+    """An amount in its own currency, with its cents: "USD 1,250,000.50".
+
+    One pledge's amount is what the donor wrote: rounding it to whole units
+    printed "USD 1,250,001" for "USD 1,250,000.50". Totals use ``chf``.
+    """
+    return format_money(value, currency)
 
 
 @register.filter

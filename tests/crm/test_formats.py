@@ -87,8 +87,10 @@ def test_the_brief_filters_write_what_the_module_writes():
     context = Context({"x": Decimal("1234567.5")})
 
     with translation.override("en"):
-        assert template.render(context) == "CHF 1,234,568 / EUR 1,234,568 / 1,234,568"
+        assert (
+            template.render(context) == "CHF 1,234,568 / EUR 1,234,567.50 / 1,234,568"
+        )
     with translation.override("fr"):
         assert template.render(context) == fr(
-            "1 234 568 CHF / 1 234 568 EUR / 1 234 568"
+            "1 234 568 CHF / 1 234 567,50 EUR / 1 234 568"
         )

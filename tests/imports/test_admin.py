@@ -26,7 +26,12 @@ PLEDGES = (
 def upload(client, url_name, content, name="pledges.csv", **data):
     return client.post(
         reverse(url_name),
-        {"file": SimpleUploadedFile(name, content), "dates": "dayfirst", **data},
+        {
+            "file": SimpleUploadedFile(name, content),
+            "dates": "dayfirst",
+            "lever": "voluntary",
+            **data,
+        },
     )
 
 
@@ -67,6 +72,7 @@ def test_upload_preview_confirm(admin_client, world):
         url,
         {
             "dates": "dayfirst",
+            "lever": "voluntary",
             f"partner:{suggestion.spelling}": suggestion.partner_id,
             "preview": "1",
         },
@@ -77,6 +83,7 @@ def test_upload_preview_confirm(admin_client, world):
         url,
         {
             "dates": "dayfirst",
+            "lever": "voluntary",
             f"partner:{suggestion.spelling}": suggestion.partner_id,
             "confirm": "1",
         },
@@ -135,7 +142,7 @@ def test_the_background_task_imports_the_stored_file(world, settings):
         resource="pledges",
         data=PLEDGES.replace("Telekom", "Telecom").encode(),
         file_name="p.csv",
-        options=ImportOptions(),
+        options=ImportOptions(lever="voluntary"),
     )
     result = import_batch_task.enqueue(batch.pk)
     assert result.return_value["new"] == 2
@@ -221,7 +228,7 @@ def large(settings, monkeypatch):
 def post(client, url, data, capture):
     """POST, then run what the request queued for after its commit."""
     with capture(execute=True):
-        return client.post(url, data)
+        return client.post(url, {"lever": "voluntary", **data})
 
 
 def test_a_large_file_is_previewed_in_the_background_and_imported_on_confirmation(
@@ -432,9 +439,11 @@ def test_the_batch_and_preview_pages_take_a_bounded_number_of_queries(
     # Session, user, the batches (and the list's counts and filter).
     with django_assert_max_num_queries(6):
         admin_client.get(reverse("admin:crm_importbatch_changelist"))
-    with django_assert_max_num_queries(5):
+    # ... and the lever named in its options.
+    with django_assert_max_num_queries(6):
         admin_client.get(reverse("admin:crm_importbatch_change", args=[batch.pk]))
-    with django_assert_max_num_queries(3):
+    # Session, user, the batch, the levers of the form: not one per row.
+    with django_assert_max_num_queries(4):
         admin_client.get(
             reverse("admin:pledges_pledge_import_preview", args=[batch.pk])
         )

@@ -35,7 +35,7 @@ def test_only_the_uploader_and_administrators_read_what_the_file_holds(
         resource="pledges",
         data=FILE.encode(),
         file_name="pledges.csv",
-        options=ImportOptions(),
+        options=ImportOptions(lever="voluntary"),
         user=uploader,
         dry_run=True,
     )
@@ -67,7 +67,7 @@ def _batch(world, data: bytes, file_name: str, **options):
         resource="pledges",
         data=data,
         file_name=file_name,
-        options=ImportOptions(**options),
+        options=ImportOptions(**{"lever": "voluntary", **options}),
         user=None,
         dry_run=True,
     )

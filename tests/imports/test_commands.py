@@ -11,10 +11,10 @@ from tests.imports.conftest import DATA
 
 def test_import_data_prints_counts_and_is_idempotent(world, tmp_path, capsys):
     path = DATA / "imports_pledges_fr_swiss.csv"
-    call_command("import_data", "pledges", str(path))
+    call_command("import_data", "pledges", str(path), "--lever", "voluntary")
     out = capsys.readouterr().out
     assert "3 new" in out
-    call_command("import_data", "pledges", str(path))
+    call_command("import_data", "pledges", str(path), "--lever", "voluntary")
     out = capsys.readouterr().out
     assert "3 unchanged" in out and "already up to date" in out
     assert ImportBatch.objects.count() == 2
@@ -25,7 +25,15 @@ def test_import_data_exits_non_zero_and_writes_the_report(world, tmp_path):
     path.write_text("Donor,Amount,Currency,Date\nNobody,100,CHF,2024-01-01\n")
     report = tmp_path / "report.csv"
     with pytest.raises(CommandError, match="1 rows with errors"):
-        call_command("import_data", "pledges", str(path), "--report", str(report))
+        call_command(
+            "import_data",
+            "pledges",
+            str(path),
+            "--report",
+            str(report),
+            "--lever",
+            "voluntary",
+        )
     assert "Nobody" in report.read_text(encoding="utf-8-sig")
     assert Pledge.objects.count() == 0
 
@@ -37,6 +45,8 @@ def test_import_data_dry_run_and_options(world, tmp_path, capsys):
         "import_data",
         "pledges",
         str(path),
+        "--lever",
+        "voluntary",
         "--dry-run",
         "--create-partners",
         "--monthfirst",
@@ -47,6 +57,7 @@ def test_import_data_dry_run_and_options(world, tmp_path, capsys):
         "import_data",
         "pledges",
         str(path),
+        "--lever=voluntary",
         "--create-partners",
         "--monthfirst",
         "--valid-rows-only",
@@ -58,7 +69,15 @@ def test_import_data_dry_run_and_options(world, tmp_path, capsys):
 
 def test_import_data_reads_a_sheet(world, capsys):
     path = DATA / "imports_pledges_multisheet.xlsx"
-    call_command("import_data", "pledges", str(path), "--sheet", "Pledges 2023")
+    call_command(
+        "import_data",
+        "pledges",
+        str(path),
+        "--sheet",
+        "Pledges 2023",
+        "--lever",
+        "voluntary",
+    )
     assert Pledge.objects.get().external_id == "DE-2023-1"
 
 
@@ -72,7 +91,7 @@ def test_import_data_imports_a_large_file_at_once_without_a_worker(
         + "".join(f"ACME,AC-{n},{n}00,CHF,2024-04-0{n}\n" for n in range(1, 6))
     )
     with django_capture_on_commit_callbacks() as queued:
-        call_command("import_data", "pledges", str(path))
+        call_command("import_data", "pledges", str(path), "--lever", "voluntary")
     assert queued == []
     batch = ImportBatch.objects.get()
     assert (batch.status, batch.background) == (ImportBatch.Status.DONE, False)

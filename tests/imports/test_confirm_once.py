@@ -44,7 +44,7 @@ def previewed_batch(content: str, user=None) -> ImportBatch:
         resource="pledges",
         data=content.encode(),
         file_name="pledges.csv",
-        options=ImportOptions(),
+        options=ImportOptions(lever="voluntary"),
         user=user,
         dry_run=True,
     )
@@ -167,7 +167,7 @@ def test_a_worker_killed_at_any_point_leaves_state_and_data_agreeing(
             resource="pledges",
             data=pledge_rows(rows, prefix=f"K{n}").encode(),
             file_name="pledges.csv",
-            options=ImportOptions(),
+            options=ImportOptions(lever="voluntary"),
         )
         with django_capture_on_commit_callbacks():  # no task: the process runs it
             assert batch_enqueue(batch=batch, dry_run=False)

@@ -139,7 +139,7 @@ def test_the_batch_keeps_a_bounded_share_of_unknown_columns_and_notes(world):
         resource="pledges",
         data=data,
         file_name="wide.csv",
-        options=ImportOptions(),
+        options=ImportOptions(lever="voluntary"),
         dry_run=True,
     )
     services.batch_run(batch=batch, data=data)

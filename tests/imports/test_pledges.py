@@ -78,7 +78,7 @@ def test_every_imported_record_points_to_its_batch(world):
         resource="pledges",
         data=PLEDGES.encode(),
         file_name="pledges.csv",
-        options=ImportOptions(),
+        options=ImportOptions(lever="voluntary"),
     )
     batch_run(batch=batch)
     batch.refresh_from_db()
@@ -91,7 +91,7 @@ def test_every_imported_record_points_to_its_batch(world):
         resource="pledges",
         data=changed.encode(),
         file_name="pledges.csv",
-        options=ImportOptions(),
+        options=ImportOptions(lever="voluntary"),
     )
     batch_run(batch=second)
     assert Pledge.objects.get(external_id="LU-1").import_batch == second
@@ -261,7 +261,7 @@ def test_the_report_is_the_rows_plus_an_error_column_and_imports_again(world):
         get_importer("pledges"),
         fixed.encode("utf-8"),
         filename="report.csv",
-        options=ImportOptions(),
+        options=ImportOptions(lever="voluntary"),
     )
     assert not result.unknown_columns
     assert result.written, [r.message for r in result.rows]

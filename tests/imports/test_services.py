@@ -21,7 +21,7 @@ def new_batch(content: str = ROWS) -> ImportBatch:
         resource="pledges",
         data=content.encode(),
         file_name="pledges.csv",
-        options=ImportOptions(),
+        options=ImportOptions(lever="voluntary"),
         dry_run=True,
     )
 

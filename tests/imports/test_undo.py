@@ -45,7 +45,7 @@ def imported(resource: str, text: str, user, name: str = "file.csv") -> ImportBa
         resource=resource,
         data=text.encode(),
         file_name=name,
-        options=ImportOptions(),
+        options=ImportOptions(lever="voluntary"),
         user=user,
     )
     result = batch_run(batch=batch)

@@ -175,7 +175,7 @@ def test_each_importer_changes_and_shows_nothing_hidden(
             get_importer(name),
             content,
             filename=filename,
-            options=ImportOptions(**options),
+            options=ImportOptions(lever="voluntary", **options),
             user=task_force,
         )
 

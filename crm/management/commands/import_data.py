@@ -46,6 +46,11 @@ class Command(BaseCommand):
         )
         dates.add_argument("--monthfirst", dest="dayfirst", action="store_false")
         parser.add_argument("--user", help="username recorded on the import batch")
+        parser.add_argument(
+            "--lever",
+            help="lever code for pledge rows the file gives no lever "
+            "(required when a pledge file has no lever column)",
+        )
 
     def handle(self, *args, **options) -> None:
         path: Path = options["file"]
@@ -71,6 +76,7 @@ class Command(BaseCommand):
             dayfirst=options["dayfirst"],
             create_partners=options["create_partners"],
             valid_rows_only=options["valid_rows_only"],
+            lever=options["lever"],
         )
         batch = batch_create(
             resource=options["resource"],
