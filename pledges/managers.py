@@ -6,7 +6,8 @@ right (joining payments and installments together would multiply rows).
 
 Payments cover a pledge's installments in due-date order: an installment is
 covered when the payments received add up to at least the installments due
-up to and including it. An installment is overdue when it is due before
+up to and including it, give or take a remainder too small to owe
+(``owed_q``, the rule of ``crm.lib.currencies.is_settled``). An installment is overdue when it is due before
 today, not covered, and its pledge is a firm commitment still owed.
 """
 
@@ -21,6 +22,7 @@ from django.db.models import (
     Case,
     DecimalField,
     Exists,
+    ExpressionWrapper,
     F,
     OuterRef,
     Q,
@@ -30,14 +32,51 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce, Greatest, Least, Round
-from django.db.models.lookups import IsNull
+from django.db.models.lookups import GreaterThanOrEqual, IsNull
 from django.utils import timezone
+
+from crm.lib.currencies import CENT, WHOLE_UNIT_CURRENCIES
 
 MONEY = DecimalField(max_digits=18, decimal_places=2)
 ZERO = Value(Decimal("0.00"), output_field=MONEY)
 # Multiplying by a non-integral constant (rather than dividing by 100) keeps
 # SQLite from integer division when amounts happen to be whole numbers.
 ONE_PERCENT = Value(Decimal("0.01"), output_field=MONEY)
+
+
+def minor_unit_of(currency: str = "currency") -> Case:
+    """The minor unit of the currency in field ``currency`` (1 JPY, 0.01 EUR)."""
+    return Case(
+        When(
+            **{f"{currency}__in": sorted(WHOLE_UNIT_CURRENCIES)},
+            then=Value(Decimal(1), output_field=MONEY),
+        ),
+        default=Value(CENT, output_field=MONEY),
+        output_field=MONEY,
+    )
+
+
+def owed_q(remainder, *, currency: str = "currency", rate: str = "chf_rate") -> Q:
+    """True when ``remainder`` (in the currency of field ``currency``) is owed.
+
+    The SQL of ``crm.lib.currencies.is_settled``: at least one minor unit of
+    the currency and at least a centime's worth at the stored CHF ``rate``.
+    Anything less is a rounding crumb and counts as settled.
+    """
+    return Q(GreaterThanOrEqual(remainder, minor_unit_of(currency))) & Q(
+        GreaterThanOrEqual(
+            ExpressionWrapper(remainder * F(rate), output_field=MONEY),
+            Value(CENT, output_field=MONEY),
+        )
+    )
+
+
+def _installment_owed(cumulative: str, received: str) -> Q:
+    return owed_q(
+        F(cumulative) - F(received),
+        currency="pledge__currency",
+        rate="pledge__chf_rate",
+    )
 
 
 def _stage():
@@ -104,7 +143,7 @@ def next_due_on(pledge_ref: str = "pk") -> Subquery:
     uncovered = (
         Installment.objects.filter(pledge=OuterRef(pledge_ref))
         .alias(cumulative=cumulative_due(), received=received_amount("pledge"))
-        .filter(cumulative__gt=F("received"))
+        .filter(_installment_owed("cumulative", "received"))
         .order_by("due_date", "pk")
         .values("due_date")[:1]
     )
@@ -115,7 +154,7 @@ def outstanding_amount() -> Case:
     """For a pledge row: what is still to come in, in its currency (open only)."""
     return Case(
         When(
-            stage__in=_stage().OPEN,
+            Q(stage__in=_stage().OPEN) & owed_q(F("amount") - received_amount()),
             then=Greatest(F("amount") - received_amount(), ZERO, output_field=MONEY),
         ),
         default=ZERO,
@@ -127,7 +166,7 @@ def outstanding_chf() -> Case:
     """For a pledge row: the outstanding amount at the pledge's stored CHF rate."""
     return Case(
         When(
-            stage__in=_stage().OPEN,
+            Q(stage__in=_stage().OPEN) & owed_q(F("amount") - received_amount()),
             then=Round(
                 Greatest(
                     F("amount_chf") - received_amount() * F("chf_rate"),
@@ -147,7 +186,7 @@ def weighted_chf() -> Case:
     """For a pledge row: outstanding CHF x probability, for open pledges."""
     return Case(
         When(
-            stage__in=_stage().OPEN,
+            Q(stage__in=_stage().OPEN) & owed_q(F("amount") - received_amount()),
             then=Round(
                 Greatest(
                     F("amount_chf") - received_amount() * F("chf_rate"),
@@ -286,7 +325,7 @@ class PledgeQuerySet(models.QuerySet):
                 _due=scheduled_amount(before=today),
                 _received=received_amount(),
             )
-            .filter(_due__gt=F("_received"))
+            .filter(owed_q(F("_due") - F("_received")))
         )
 
     def with_received(self) -> PledgeQuerySet:
@@ -315,7 +354,8 @@ class PledgeQuerySet(models.QuerySet):
             .annotate(
                 overdue_amount=Case(
                     When(
-                        stage__in=_stage().COMMITTED,
+                        Q(stage__in=_stage().COMMITTED)
+                        & owed_q(F("due_to_date") - F("received_amount")),
                         then=Greatest(
                             F("due_to_date") - F("received_amount"),
                             ZERO,
@@ -347,38 +387,32 @@ class InstallmentQuerySet(models.QuerySet):
         is_covered and is_overdue (payments cover installments in due-date order).
         """
         today = today or _today()
+        paid = Least(
+            Greatest(
+                F("pledge_received") - F("cumulative_due") + F("amount"),
+                ZERO,
+                output_field=MONEY,
+            ),
+            F("amount"),
+            output_field=MONEY,
+        )
+        owed = _installment_owed("cumulative_due", "pledge_received")
         return self.annotate(
             cumulative_due=cumulative_due(),
             pledge_received=received_amount("pledge"),
         ).annotate(
-            paid_amount=Least(
-                Greatest(
-                    F("pledge_received") - F("cumulative_due") + F("amount"),
-                    ZERO,
-                    output_field=MONEY,
-                ),
-                F("amount"),
-                output_field=MONEY,
-            ),
-            unpaid_amount=F("amount")
-            - Least(
-                Greatest(
-                    F("pledge_received") - F("cumulative_due") + F("amount"),
-                    ZERO,
-                    output_field=MONEY,
-                ),
-                F("amount"),
-                output_field=MONEY,
+            paid_amount=Case(When(owed, then=paid), default=F("amount")),
+            unpaid_amount=Case(
+                When(owed, then=F("amount") - paid), default=ZERO, output_field=MONEY
             ),
             is_covered=Case(
-                When(cumulative_due__lte=F("pledge_received"), then=Value(True)),
-                default=Value(False),
+                When(owed, then=Value(False)),
+                default=Value(True),
                 output_field=BooleanField(),
             ),
             is_overdue=Case(
                 When(
-                    Q(due_date__lt=today, pledge__stage__in=_stage().COMMITTED)
-                    & Q(cumulative_due__gt=F("pledge_received")),
+                    Q(due_date__lt=today, pledge__stage__in=_stage().COMMITTED) & owed,
                     then=Value(True),
                 ),
                 default=Value(False),
@@ -389,7 +423,7 @@ class InstallmentQuerySet(models.QuerySet):
     def uncovered(self) -> InstallmentQuerySet:
         return self.alias(
             _cumulative=cumulative_due(), _received=received_amount("pledge")
-        ).filter(_cumulative__gt=F("_received"))
+        ).filter(_installment_owed("_cumulative", "_received"))
 
     def owed(self) -> InstallmentQuerySet:
         """Not covered, on pledges still owed (pledged or signed)."""

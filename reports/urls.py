@@ -7,10 +7,20 @@ wrapped in ``admin.site.admin_view`` (staff login, no caching).
 from django.contrib import admin
 from django.urls import path
 
-from reports import views
+from reports import statement, views
 
 urlpatterns = [
     path("", admin.site.admin_view(views.index), name="reports_index"),
+    path(
+        "statement/",
+        admin.site.admin_view(statement.statement_page),
+        name="reports_statement",
+    ),
+    path(
+        "statement/download.<str:fmt>",
+        admin.site.admin_view(statement.statement_download),
+        name="reports_statement_download",
+    ),
     path(
         "<slug:slug>/",
         admin.site.admin_view(views.report_page),

@@ -188,7 +188,14 @@ def index(request: HttpRequest) -> TemplateResponse:
     return TemplateResponse(
         request,
         "reports/admin/index.html",
-        _context(request, _("Reports"), reports=specs),
+        _context(
+            request,
+            _("Reports"),
+            reports=specs,
+            statement_url=reverse("reports_statement")
+            if request.user.has_perm("pledges.view_pledge")
+            else None,
+        ),
     )
 
 

@@ -94,15 +94,24 @@ def text_cell(value: object) -> str:
 
 
 def csv_bytes(
-    header: Sequence[object], rows: Iterable[Sequence[object]], *, delimiter=","
+    header: Sequence[object],
+    rows: Iterable[Sequence[object]],
+    *,
+    delimiter=",",
+    preamble: Sequence[Sequence[object]] = (),
 ) -> bytes:
     """A CSV (or, with ``delimiter="\\t"``, TSV) file in UTF-8 with a BOM.
 
-    The byte-order mark makes Excel read the file as UTF-8.
+    The byte-order mark makes Excel read the file as UTF-8. ``preamble`` rows
+    (what the file is: filters, date, author) come first, then an empty row.
     """
     buffer = io.StringIO()
     buffer.write("\ufeff")
     writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
+    for line in preamble:
+        writer.writerow([text_cell(v) for v in line])
+    if preamble:
+        writer.writerow([])
     writer.writerow([text_cell(v) for v in header])
     for row in rows:
         writer.writerow([text_cell(v) for v in row])
@@ -119,7 +128,8 @@ class Sheet:
 
     ``number_formats`` gives an Excel number format per column (None: the
     default); ``bold_last_row`` sets off a total row; ``widths`` are column
-    widths in characters (None: the default).
+    widths in characters (None: the default). ``preamble`` rows (what the
+    sheet is: filters, date, author) go above the header, then an empty row.
     """
 
     title: str
@@ -128,6 +138,7 @@ class Sheet:
     number_formats: Sequence[str | None] = ()
     widths: Sequence[int | None] = ()
     bold_last_row: bool = False
+    preamble: Sequence[Sequence[object]] = ()
 
 
 def xlsx_bytes(sheets: Iterable[Sheet]) -> bytes:
@@ -142,12 +153,18 @@ def xlsx_bytes(sheets: Iterable[Sheet]) -> bytes:
     bold = Font(bold=True)
     for spec in sheets:
         sheet = workbook.create_sheet(sheet_title(spec.title, taken))
+        for r, line in enumerate(spec.preamble, start=1):
+            for col, value in enumerate(line, start=1):
+                _set(sheet.cell(row=r, column=col), value)
+            if r == 1:
+                sheet.cell(row=1, column=1).font = bold
+        top = len(spec.preamble) + 2 if spec.preamble else 1
         for col, label in enumerate(spec.header, start=1):
-            cell = sheet.cell(row=1, column=col)
+            cell = sheet.cell(row=top, column=col)
             _set(cell, label)
             cell.font = bold
-        last = 1
-        for r, values in enumerate(spec.rows, start=2):
+        last = top
+        for r, values in enumerate(spec.rows, start=top + 1):
             last = r
             for col, value in enumerate(values, start=1):
                 cell = sheet.cell(row=r, column=col)
@@ -156,13 +173,13 @@ def xlsx_bytes(sheets: Iterable[Sheet]) -> bytes:
                     number_format = spec.number_formats[col - 1]
                     if number_format and value is not None:
                         cell.number_format = number_format
-        if spec.bold_last_row and last > 1:
+        if spec.bold_last_row and last > top:
             for cell in sheet[last]:
                 cell.font = bold
         for col, width in enumerate(spec.widths, start=1):
             if width:
                 sheet.column_dimensions[get_column_letter(col)].width = width
-        sheet.freeze_panes = "A2"
+        sheet.freeze_panes = f"A{top + 1}"
     if not workbook.worksheets:
         workbook.create_sheet("Sheet")
     buffer = io.BytesIO()

@@ -85,6 +85,8 @@ class PartnerAdmin(BasePartnerAdmin):
                 "installments_url": changelist_url(
                     Installment, partner=obj.pk, status="owed"
                 ),
+                # The page lives in reports (which depends on pledges): by name.
+                "statement_url": f"{reverse('reports_statement')}?partner={obj.pk}",
                 "add_url": f"{reverse('admin:pledges_pledge_add')}?partner={obj.pk}"
                 if request.user.has_perm("pledges.add_pledge")
                 else None,
