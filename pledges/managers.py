@@ -7,8 +7,9 @@ right (joining payments and installments together would multiply rows).
 Payments cover a pledge's installments in due-date order: an installment is
 covered when the payments received add up to at least the installments due
 up to and including it, give or take a remainder too small to owe
-(``owed_q``, the rule of ``crm.lib.currencies.is_settled``). An installment is overdue when it is due before
-today, not covered, and its pledge is a firm commitment still owed.
+(``owed_q``, the rule of ``crm.lib.currencies.is_settled``). An installment
+is overdue when it is due before today, not covered, and its pledge is a firm
+commitment still owed.
 """
 
 from __future__ import annotations

@@ -222,8 +222,12 @@ def statement_xlsx(statement: Statement, *, user=None) -> Document:
         )
     c = statement.chf
     rows.append(
-        [_("Total in CHF"), "", "", "", None, "CHF", *([None] * 5)]
-        + [c.pledged, c.received, c.outstanding, c.overdue]
+        [
+            _("Total in CHF"),
+            *["", "", "", None, "CHF"],
+            *[None] * 5,
+            *[c.pledged, c.received, c.outstanding, c.overdue],
+        ]
     )
     money = "#,##0.00"
     sheet = spreadsheets.Sheet(
