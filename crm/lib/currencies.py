@@ -37,7 +37,25 @@ def validate_currency(value: str) -> None:
 # currency the CRM stores has cents or finer: amounts keep two decimals, so a
 # cent is the smallest amount they can hold.
 WHOLE_UNIT_CURRENCIES = frozenset(
-    ["BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI", "VND", "VUV", "XAF", "XOF", "XPF"]
+    (
+        "BIF",
+        "CLP",
+        "DJF",
+        "GNF",
+        "ISK",
+        "JPY",
+        "KMF",
+        "KRW",
+        "PYG",
+        "RWF",
+        "UGX",
+        "UYI",
+        "VND",
+        "VUV",
+        "XAF",
+        "XOF",
+        "XPF",
+    )
 )
 CENT = Decimal("0.01")
 
