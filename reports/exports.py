@@ -1,6 +1,9 @@
 """Report pages as CSV, XLSX and PDF, from the same tables the page shows.
 
-Every document is ``(filename, content_type, bytes)``, like the briefs. CSV
+Every document is ``(filename, content_type, bytes)``, like the briefs, and
+says what it is (``About``): header rows above each CSV table and XLSX sheet,
+a heading in the PDF, with the filters, the date and who produced it; the
+file name carries the period and the main filters. CSV
 holds one table (the page has a CSV link under each); XLSX holds every table
 of the page, one sheet each; the PDF prints the page. Header row, body rows,
 then the total row, in the page's order. Numbers are written exactly (CHF to
@@ -14,9 +17,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from crm.lib import spreadsheets
 from crm.lib.formats import format_number
@@ -48,10 +52,69 @@ def raw_value(value: Any, kind: str) -> Any:
     return str(value)
 
 
-def _filename(report: Report, extension: str, suffix: str = "") -> str:
-    stamp = timezone.localdate().isoformat()
-    parts = [report.slug, slugify(report.subtitle.replace("–", "-")), suffix, stamp]
-    return "-".join(p for p in parts if p) + f".{extension}"
+@dataclass(frozen=True)
+class About:
+    """What a download says it is: its filters, when, by whom, in which language.
+
+    ``filters`` are (label, value) pairs (``ReportFilterSet.described``);
+    ``targets_note`` says when the filters narrow the money but not the
+    targets; ``name_parts`` go into the file name.
+    """
+
+    filters: tuple[tuple[str, str], ...] = ()
+    name_parts: tuple[str, ...] = ()
+    targets_note: str = ""
+    produced_at: dt.datetime | None = None
+    produced_by: str = ""
+    language: str = ""
+
+    @property
+    def produced_text(self) -> str:
+        moment = timezone.localtime(self.produced_at)
+        when = date_format(moment, "j F Y, H:i")
+        if self.produced_by:
+            return _("%(when)s by %(who)s") % {"when": when, "who": self.produced_by}
+        return when
+
+    def filters_text(self) -> str:
+        return "; ".join(f"{label}: {value}" for label, value in self.filters)
+
+    def preamble(self, report: Report) -> list[list[Any]]:
+        """Header rows for a sheet or a CSV file: title, filters, date, author."""
+        rows: list[list[Any]] = [[str(report.title)]]
+        rows.extend([label, value] for label, value in self.filters)
+        if self.targets_note:
+            rows.append([_("Target"), self.targets_note])
+        rows.append([_("Produced"), self.produced_text])
+        return rows
+
+
+def about_download(filterset, *, user=None, targets: bool = False) -> About:
+    """The ``About`` of a report download from its filters and its reader."""
+    blind = filterset.targets_not_narrowed_by() if targets else []
+    return About(
+        filters=tuple(filterset.described()),
+        name_parts=tuple(filterset.filename_parts()),
+        targets_note=targets_note(blind),
+        produced_at=timezone.now(),
+        produced_by=user_name(user),
+        language=translation.get_language() or "en",
+    )
+
+
+def targets_note(blind: list[str]) -> str:
+    """ "global, not narrowed by ITU region, Partner category" or ""."""
+    if not blind:
+        return ""
+    return _("global, not narrowed by %(filters)s") % {"filters": ", ".join(blind)}
+
+
+def _filename(report: Report, extension: str, about: About, suffix: str = "") -> str:
+    """E.g. mobilization_2026_europe-government_en.xlsx."""
+    parts = about.name_parts or (slugify(report.subtitle.replace("–", "-")),)
+    language = about.language or translation.get_language() or "en"
+    names = [report.slug, *parts, suffix, language]
+    return "_".join(p for p in names if p) + f".{extension}"
 
 
 def _rows(table: Table) -> list[list[Any]]:
@@ -61,13 +124,22 @@ def _rows(table: Table) -> list[list[Any]]:
     ]
 
 
-def report_csv(report: Report, table_key: str | None = None) -> Document:
+def report_csv(
+    report: Report, table_key: str | None = None, *, about: About | None = None
+) -> Document:
     """One table of the report (the first unless ``table_key``) as CSV."""
+    about = about or About()
     table = report.table(table_key) if table_key else report.tables[0]
     content = spreadsheets.csv_bytes(
-        [str(c.label) for c in table.columns], _rows(table)
+        [str(c.label) for c in table.columns],
+        _rows(table),
+        preamble=[*about.preamble(report), [str(table.title)]],
     )
-    return _filename(report, "csv", table.key), spreadsheets.CSV_CONTENT_TYPE, content
+    return (
+        _filename(report, "csv", about, table.key),
+        spreadsheets.CSV_CONTENT_TYPE,
+        content,
+    )
 
 
 NUMBER_FORMATS = {
@@ -78,8 +150,9 @@ NUMBER_FORMATS = {
 }
 
 
-def report_xlsx(report: Report) -> Document:
-    """Every table of the report, one sheet each, header row first."""
+def report_xlsx(report: Report, *, about: About | None = None) -> Document:
+    """Every table of the report, one sheet each, under the header rows."""
+    about = about or About()
     sheets = [
         spreadsheets.Sheet(
             title=str(table.title),
@@ -88,11 +161,12 @@ def report_xlsx(report: Report) -> Document:
             number_formats=[NUMBER_FORMATS.get(c.kind) for c in table.columns],
             widths=[max(12, min(45, len(str(c.label)) + 4)) for c in table.columns],
             bold_last_row=table.total is not None,
+            preamble=[*about.preamble(report), [str(table.title)]],
         )
         for table in report.tables
     ]
     content = spreadsheets.xlsx_bytes(sheets)
-    return _filename(report, "xlsx"), spreadsheets.XLSX_CONTENT_TYPE, content
+    return _filename(report, "xlsx", about), spreadsheets.XLSX_CONTENT_TYPE, content
 
 
 @dataclass(frozen=True)
@@ -107,10 +181,9 @@ class PrintedReport:
     includes_confidential: bool = False
 
 
-def report_pdf(report: Report, *, user=None, filters: str = "") -> Document:
-    """The report's page as a PDF: headline figures, charts and tables."""
-    from django.utils import translation
-
+def report_pdf(report: Report, *, user=None, about: About | None = None) -> Document:
+    """The report's page as a PDF: what it is, headline figures, charts, tables."""
+    about = about or About(produced_by=user_name(user))
     title = f"{report.title} – {report.subtitle}"
     pack = PrintedReport(
         title=title,
@@ -124,10 +197,10 @@ def report_pdf(report: Report, *, user=None, filters: str = "") -> Document:
             "pack": pack,
             "report": report,
             "tables": [present(t) for t in report.tables],
-            "filters": filters,
+            "about": about,
         },
     )
-    return _filename(report, "pdf"), PDF_CONTENT_TYPE, rendered.content
+    return _filename(report, "pdf", about), PDF_CONTENT_TYPE, rendered.content
 
 
 # What the page and the PDF show ------------------------------------------

@@ -19,6 +19,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from crm.models import Country
@@ -152,6 +153,53 @@ class ReportFilterSet(django_filters.FilterSet):
         if end:
             return Period(dt.date(end.year, 1, 1), end)
         return self.default_period()
+
+    # Filters that narrow the records counted but never the strategy's targets.
+    TARGET_BLIND = ("owner", "region", "category", "tag")
+    PERIOD_FIELDS = ("year", "date_from", "date_to")
+
+    def described(self) -> list[tuple[str, str]]:
+        """The filters in force as (label, value) pairs, the period first.
+
+        The one description of a report's filters: the page, the XLSX and CSV
+        header rows, the PDF heading and the file name all read it.
+        """
+        period = self.period
+        pairs = [(str(_("Period")), str(period) if period else str(_("All dates")))]
+        data = self.data_used
+        for name, field in self.form.fields.items():
+            value = data.get(name)
+            if name in self.PERIOD_FIELDS or value in (None, ""):
+                continue
+            if isinstance(field, forms.ModelChoiceField):
+                shown = value  # the record itself, no query for the choices
+            else:
+                shown = dict(getattr(field, "choices", ())).get(value, value)
+            pairs.append((str(field.label), str(shown)))
+        return pairs
+
+    def targets_not_narrowed_by(self) -> list[str]:
+        """Labels of the filters in force that leave the targets global."""
+        data = self.data_used
+        return [
+            str(self.form.fields[name].label)
+            for name in self.TARGET_BLIND
+            if name in self.form.fields and data.get(name) not in (None, "")
+        ]
+
+    def filename_parts(self) -> list[str]:
+        """The period and the filter values, short, for a download's name."""
+        period = self.period
+        if period is None:
+            parts = ["all-dates"]
+        elif period.is_whole_years:
+            parts = [str(period).replace("–", "-")]
+        else:
+            parts = [f"{period.start.isoformat()}-{period.end.isoformat()}"]
+        values = [slugify(value)[:30] for _label, value in self.described()[1:]]
+        if values:
+            parts.append("-".join(v for v in values if v))
+        return parts
 
     def active_filters(self) -> dict[str, str]:
         """Query-string parameters that are set, to carry into download links."""

@@ -47,12 +47,19 @@ class ReportSpec:
     filterset: type[ReportFilterSet]
     queryset: Callable[[HttpRequest], object]
     build: Callable[[HttpRequest, ReportFilterSet], Report]
+    # Compares money with the strategy's targets, which filters never narrow.
+    shows_targets: bool = False
 
     def allowed(self, user) -> bool:
         return user.is_active and user.is_staff and user.has_perm(self.permission)
 
     def url(self) -> str:
         return reverse("reports_dashboard", args=[self.slug])
+
+    def about(self, request: HttpRequest, filterset: ReportFilterSet):
+        return exports.about_download(
+            filterset, user=request.user, targets=self.shows_targets
+        )
 
     def run(self, request: HttpRequest) -> tuple[ReportFilterSet, Report]:
         filterset = self.filterset(
@@ -79,6 +86,7 @@ REPORTS = [
         build=lambda request, fs: mobilization.mobilization_report(
             pledges=fs.qs, period=fs.period, lever=_lever(fs)
         ),
+        shows_targets=True,
     ),
     ReportSpec(
         slug="pipeline",
@@ -222,6 +230,7 @@ def report_page(request: HttpRequest, slug: str) -> TemplateResponse:
             spec=spec,
             report=report,
             filterset=filterset,
+            about=spec.about(request, filterset),
             tables=tables,
             xlsx_url=download("xlsx"),
             pdf_url=download("pdf"),
@@ -235,17 +244,22 @@ def report_download(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
     spec = _spec(request, slug)
     if not can_export(request.user):
         raise PermissionDenied
-    _filterset, report = spec.run(request)
+    filterset, report = spec.run(request)
+    about = spec.about(request, filterset)
     key = request.GET.get("table") or None
     if fmt == "csv":
         try:
-            filename, content_type, content = exports.report_csv(report, key)
+            filename, content_type, content = exports.report_csv(
+                report, key, about=about
+            )
         except KeyError:
             raise Http404 from None
     elif fmt == "xlsx":
-        filename, content_type, content = exports.report_xlsx(report)
+        filename, content_type, content = exports.report_xlsx(report, about=about)
     elif fmt == "pdf":
-        filename, content_type, content = exports.report_pdf(report, user=request.user)
+        filename, content_type, content = exports.report_pdf(
+            report, user=request.user, about=about
+        )
     else:
         raise Http404
     tables = [t for t in report.tables if fmt != "csv" or not key or t.key == key]
