@@ -491,3 +491,6 @@ class ImportBatchAdmin(admin.ModelAdmin):
             filename=f"{PurePath(batch.file_name).stem}-errors{extension}",
             content_type=REPORT_TYPES.get(extension, "text/csv"),
         )
+
+
+from crm import saved_views  # noqa: E402, F401 (registers the saved views admin)

@@ -469,3 +469,105 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.worker_id} on {self.hostname}"
+
+
+# Pages a saved view may point at: the admin's lists and the report pages.
+SAVED_VIEW_PAGES = ("reports_dashboard", "reports_statement", "reports_index")
+
+
+class SavedView(models.Model):
+    """A list or report page with its filters, saved by a user under a name.
+
+    Stores the page's path and its query string, never a full URL: ``clean``
+    accepts only a path of this site that resolves to an admin list or a
+    report page, so a saved view can never send anyone elsewhere.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="saved_views",
+        editable=False,
+    )
+    name = models.CharField(_("name"), max_length=100)
+    path = models.CharField(
+        _("page"),
+        max_length=200,
+        help_text=_(
+            "The address of the list or report, e.g. /admin/partners/partner/."
+        ),
+    )
+    query = models.TextField(
+        _("filters"),
+        blank=True,
+        max_length=2000,
+        help_text=_(
+            "The query string of the page, e.g. region=EUR&category=government."
+        ),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "name"],
+                name="unique_saved_view_name_per_user",
+                violation_error_message=_(
+                    "You already have a saved view of that name."
+                ),
+            )
+        ]
+        verbose_name = _("saved view")
+        verbose_name_plural = _("saved views")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return f"{self.path}?{self.query}" if self.query else self.path
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+        from django.http import QueryDict
+        from django.urls import Resolver404, resolve
+
+        errors = {}
+        path = (self.path or "").strip()
+        bad_path = ValidationError(
+            _(
+                "%(value)r is not a list or report page of this site: give a path "
+                "such as /admin/partners/partner/."
+            ),
+            code="bad_path",
+            params={"value": self.path},
+        )
+        # A path of this site only: no scheme, host, query, fragment or spaces.
+        local = path.startswith("/") and not path.startswith("//")
+        if not local or any(c in path for c in "\\?#: ") or not path.isprintable():
+            errors["path"] = bad_path
+        else:
+            try:
+                match = resolve(path)
+            except Resolver404:
+                errors["path"] = bad_path
+            else:
+                name = match.url_name or ""
+                if not (
+                    (match.namespace == "admin" and name.endswith("_changelist"))
+                    or (not match.namespace and name in SAVED_VIEW_PAGES)
+                ):
+                    errors["path"] = bad_path
+        query = (self.query or "").strip().lstrip("?")
+        if any(ord(c) < 32 for c in query) or "#" in query:
+            errors["query"] = ValidationError(
+                _("%(value)r is not a query string."),
+                code="bad_query",
+                params={"value": self.query},
+            )
+        if errors:
+            raise ValidationError(errors)
+        self.path = path
+        # Re-encoded: what is stored is exactly what the page will read.
+        self.query = QueryDict(query).urlencode()
