@@ -102,4 +102,4 @@ def start_page_panels(request: HttpRequest) -> list[Panel]:
     ]
 
 
-admin.site.register_start_page_panels(start_page_panels, order=5)
+admin.site.register_start_page_panels(start_page_panels, order=35)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -27,6 +28,7 @@ from crm.lib.pdf import PDF_CONTENT_TYPE, render_pdf_document
 from crm.models import ExportLog
 from crm.roles import EXPORT_PERMISSION
 from partners.models import Partner
+from pledges.models import Pledge
 from pledges.statements import Statement, statement_for
 from reports.exports import PrintedReport
 from reports.filters import date_widget
@@ -41,6 +43,12 @@ class StatementForm(forms.Form):
         queryset=Partner.objects.order_by("name"),
         required=False,
         empty_label=gettext_lazy("All partners"),
+        # Type to find: the page never lists every partner.
+        widget=AutocompleteSelect(
+            Pledge._meta.get_field("partner"),
+            admin.site,
+            attrs={"data-placeholder": gettext_lazy("All partners")},
+        ),
         error_messages={
             "invalid_choice": gettext_lazy(
                 "No partner has the id %(value)s: choose one from the list."
