@@ -126,3 +126,23 @@ def test_the_partner_search_ranks_the_table_of_cases(world):
                 wrong.append(f"{term!r} finds {world[key]}")
 
     assert "\n".join(wrong) == ""
+
+
+def test_a_name_one_or_two_letters_off_is_close_and_another_word_is_not():
+    assert closeness("Germny", "Federal Republic of Germany") >= 80
+    assert closeness("Grmany", "Germany") >= 80
+    assert closeness("Telecom JPN", "Telecom Operator") < 80
+    assert closeness("Gabon", "Germany") < 80
+
+
+def test_typos_are_looked_for_only_when_nothing_else_matches(world):
+    assert list(Partner.objects.search("Germany"))[0] == world["GOV-DEU"]
+    assert list(Partner.objects.search("Samsnug Electronics")) == [world["samsung"]]
+
+
+@pytest.mark.postgresql
+def test_postgresql_proposes_names_a_letter_off_through_the_trigram_indexes(world):
+    assert connection.vendor == "postgresql"
+
+    assert _close_names("Korea Telecmo") == [world["kt"].pk]
+    assert _close_names("Japan Internatonal Cooperation") == [world["jica"].pk]
