@@ -186,7 +186,9 @@ def box_main() -> None:
                 client.get(url, {"q": term})
                 times.append((time.perf_counter() - started) * 1000)
             totals[name].extend(times)
-            cells.append(f"{percentile(times, 0.5):>9.0f} / {percentile(times, 0.95):<8.0f}")
+            cells.append(
+                f"{percentile(times, 0.5):>9.0f} / {percentile(times, 0.95):<8.0f}"
+            )
         print(f"{term:<22}" + "".join(f"{c:>20}" for c in cells) + f"  {what}")
     print(
         f"{'all terms':<22}"

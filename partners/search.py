@@ -137,7 +137,7 @@ def _term_countries(term: str) -> list[int]:
 
 
 def _holder_only(term: str) -> bool:
-    """"Permanent Mission", "Mission permanente": the Member States' governments."""
+    """ "Permanent Mission", "Mission permanente": the Member States' governments."""
     key = normalize_name(term)
     return bool(key) and not _HOLDERS.sub("", key, count=1) and " " in key
 
@@ -274,7 +274,18 @@ def plan(search_term: str) -> Plan | None:
     if found.aliased:
         found.condition |= Q(pk__in=found.aliased)
     letters = sum(char.isalpha() for char in search_term)
-    if letters >= FUZZY_MIN and not Partner.objects.filter(found.condition).exists():
+    # Something matches for sure: a country or alias spelled whole, or the
+    # one long word's partners collected. Otherwise one query tells.
+    surely = (
+        found.term_countries
+        or found.aliased
+        or (len(words) == 1 and ids and len(words[0]) > SHORT)
+    )
+    if (
+        letters >= FUZZY_MIN
+        and not surely
+        and not Partner.objects.filter(found.condition).exists()
+    ):
         _add_fuzzy(found)
     return found
 

@@ -29,7 +29,9 @@ SUGGEST = reverse("admin:search_suggest")
 @pytest.fixture
 def records():
     korea = CountryFactory(
-        name_en="Republic of Korea", itu_name="Korea (Rep. of)", iso3="KOR",
+        name_en="Republic of Korea",
+        itu_name="Korea (Rep. of)",
+        iso3="KOR",
         is_itu_member_state=True,
     )
     CountryAliasFactory(country=korea, name="South Korea")
@@ -41,7 +43,9 @@ def records():
     AffiliationFactory(partner=state, contact=ambassador, position="Ambassador")
     event = EventFactory(name="Partner2Connect Digital Coalition")
     open_talk = EngagementFactory(
-        subject="Seoul visit", summary="Talked about broadband satellites", partners=[state]
+        subject="Seoul visit",
+        summary="Talked about broadband satellites",
+        partners=[state],
     )
     secret = EngagementFactory(
         subject="Sensitive talk",
@@ -135,9 +139,10 @@ def test_a_user_without_the_pledge_permission_sees_no_pledge_group(
     client.force_login(staff_user)
 
     assert "pledges" not in suggestions(client, "rural connectivity")
-    assert "crm-search-pledges" not in client.get(
-        PAGE, {"q": "AGR-2025-017"}
-    ).content.decode()
+    assert (
+        "crm-search-pledges"
+        not in client.get(PAGE, {"q": "AGR-2025-017"}).content.decode()
+    )
 
 
 def test_a_user_who_may_view_only_pledges_sees_only_pledges(client, records):
@@ -161,9 +166,7 @@ def test_the_results_page_and_suggestions_take_a_bounded_number_of_queries(
         state = records["state"]
         PledgeFactory(partner=state, title=f"Korea pledge {n}")
         EngagementFactory(subject=f"Korea talk {n}", partners=[state])
-        AffiliationFactory(
-            partner=state, contact=ContactFactory(last_name=f"Korea{n}")
-        )
+        AffiliationFactory(partner=state, contact=ContactFactory(last_name=f"Korea{n}"))
     with django_assert_max_num_queries(30):
         admin_client.get(PAGE, {"q": "korea"})
     with django_assert_max_num_queries(30):

@@ -45,13 +45,19 @@ def world():
             short_name="GIZ",
             category="government_agency",
         ),
-        "jica": company("Japan International Cooperation Agency", "JPN", short_name="JICA"),
-        "macra": company("Malawi Communications Regulatory Authority", "MWI", short_name="MACRA"),
+        "jica": company(
+            "Japan International Cooperation Agency", "JPN", short_name="JICA"
+        ),
+        "macra": company(
+            "Malawi Communications Regulatory Authority", "MWI", short_name="MACRA"
+        ),
         "ukspace": company("UK Space Agency", "GBR"),
         "swisscom": company("Swisscom", "CHE"),
         "kfw": company("KfW Development Bank", "DEU", short_name="KfW"),
         "usaid": company(
-            "United States Agency for International Development", "USA", short_name="USAID"
+            "United States Agency for International Development",
+            "USA",
+            short_name="USAID",
         ),
     }
     PartnerAlias.objects.create(partner=others["kfw"], name="KfW Entwicklungsbank")
@@ -118,7 +124,9 @@ def test_the_partner_search_ranks_the_table_of_cases(world):
     wrong = []
     for term, first, absent in CASES:
         found = list(Partner.objects.search(term)[:20])
-        expected = [world[key] for key in ([first] if isinstance(first, str) else first)]
+        expected = [
+            world[key] for key in ([first] if isinstance(first, str) else first)
+        ]
         if found[: len(expected)] != expected:
             wrong.append(f"{term!r}: {found[:3]} first, not {expected}")
         for key in absent:
@@ -136,7 +144,7 @@ def test_a_name_one_or_two_letters_off_is_close_and_another_word_is_not():
 
 
 def test_typos_are_looked_for_only_when_nothing_else_matches(world):
-    assert list(Partner.objects.search("Germany"))[0] == world["GOV-DEU"]
+    assert Partner.objects.search("Germany").first() == world["GOV-DEU"]
     assert list(Partner.objects.search("Samsnug Electronics")) == [world["samsung"]]
 
 
