@@ -37,6 +37,7 @@ from django.utils.text import smart_split, unescape_string_literal
 
 from crm.lib.names import normalize_name
 from crm.models import Country, CountryAlias
+from crm.search import whole_word
 from partners.models import Affiliation, Partner, PartnerAlias
 
 # The search starts from the partners that one word matches, found through
@@ -81,15 +82,6 @@ def _search_words(search_term: str) -> list[str]:
     return words
 
 
-def _whole_word(word: str) -> str:
-    """A regular expression for ``word`` standing alone, for SQLite and PostgreSQL.
-
-    ``\\W`` means the same in Python's ``re`` (SQLite's REGEXP) and in
-    PostgreSQL's ARE; ``\\b`` does not (a backspace there).
-    """
-    return rf"(^|\W){re.escape(word)}(\W|$)"
-
-
 def _word_start(word: str) -> str:
     return rf"(^|\W){re.escape(word)}"
 
@@ -100,11 +92,10 @@ def _countries(word: str) -> list[int]:
     A few hundred rows, read whole: no index needed.
     """
     if len(word) <= SHORT:
-        pattern = _whole_word(word)
         names = (
-            Q(name_en__iregex=pattern)
-            | Q(name_fr__iregex=pattern)
-            | Q(itu_name__iregex=pattern)
+            whole_word("name_en", word)
+            | whole_word("name_fr", word)
+            | whole_word("itu_name", word)
             | Q(iso2__iexact=word)
         )
     else:
@@ -176,13 +167,12 @@ def _word_condition(word: str, countries: list[int] | None = None) -> Q:
     if countries is None:
         countries = _countries(word)
     if len(word) <= SHORT:
-        pattern = _whole_word(word)
-        emails = Affiliation.objects.filter(contact__email__iregex=pattern)
+        emails = Affiliation.objects.filter(whole_word("contact__email", word))
         own = (
-            Q(name__iregex=pattern)
-            | Q(name_fr__iregex=pattern)
-            | Q(short_name__iregex=pattern)
-            | Q(code__iregex=pattern)
+            whole_word("name", word)
+            | whole_word("name_fr", word)
+            | whole_word("short_name", word)
+            | whole_word("code", word)
         )
     else:
         # IN rather than EXISTS for e-mails: PostgreSQL prices a correlated
