@@ -135,6 +135,14 @@ def words_condition(term: str, fields: list[str]):
 
 
 SHORT_WORD = 3
+# Trigram indexes serve words this long; a term with none would read every
+# row of a big table (a million engagements), so such groups sit it out.
+INDEXED_WORD = 3
+
+
+def indexable(term: str) -> bool:
+    """Whether a word of ``term`` is long enough for the trigram indexes."""
+    return any(len(word) >= INDEXED_WORD for word in term.split())
 
 
 def _whole_word(word: str) -> str:

@@ -9,7 +9,14 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from crm.search import Group, Hit, changelist_url, group_of, words_condition
+from crm.search import (
+    Group,
+    Hit,
+    changelist_url,
+    group_of,
+    indexable,
+    words_condition,
+)
 from partners.models import Affiliation, Contact, Engagement, Event, Partner
 
 
@@ -46,7 +53,7 @@ def contacts(request, term: str, limit: int) -> Group | None:
     An exact e-mail comes first, then names starting with the term, then the
     others by name.
     """
-    if not _may_view(request, Contact):
+    if not _may_view(request, Contact) or not indexable(term):
         return None
     now = Q(end_date__isnull=True) | Q(end_date__gte=timezone.localdate())
     # Ids in steps, each through an index: a join to partners under the OR
@@ -104,7 +111,7 @@ def contacts(request, term: str, limit: int) -> Group | None:
 def engagements(request, term: str, limit: int) -> Group | None:
     """Engagements by subject and summary, newest first; confidential ones
     only for users who may see them."""
-    if not _may_view(request, Engagement):
+    if not _may_view(request, Engagement) or not indexable(term):
         return None
     rows = list(
         Engagement.objects.visible_to(request.user)

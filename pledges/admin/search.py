@@ -8,7 +8,14 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from crm.lib.formats import format_money
-from crm.search import Group, Hit, changelist_url, group_of, words_condition
+from crm.search import (
+    Group,
+    Hit,
+    changelist_url,
+    group_of,
+    indexable,
+    words_condition,
+)
 from pledges.models import Pledge
 
 
@@ -17,6 +24,8 @@ def pledges(request, term: str, limit: int) -> Group | None:
     exactly comes first, then the newest."""
     model_admin = admin.site._registry.get(Pledge)
     if model_admin is None or not model_admin.has_view_permission(request):
+        return None
+    if not indexable(term):
         return None
     reference = Q(agreement_reference__iexact=term) | Q(external_id__iexact=term)
     rows = list(

@@ -196,3 +196,12 @@ def test_the_partner_list_search_ranks_like_the_search_box(admin_client, records
         records["state"].pk,
         records["company"].pk,
     ]
+
+
+def test_two_letters_search_partners_and_not_the_big_tables(admin_client, records):
+    EngagementFactory(subject="UK visit", partners=[records["state"]])
+
+    found = suggestions(admin_client, "UK")
+
+    assert "engagements" not in found
+    assert "contacts" not in found
