@@ -35,7 +35,7 @@ from django.db import connection
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.utils.text import smart_split, unescape_string_literal
 
-from crm.lib.names import normalize_name
+from crm.lib.names import government_country, normalize_name
 from crm.models import Country, CountryAlias
 from crm.search import whole_word
 from partners.models import Affiliation, Partner, PartnerAlias
@@ -114,7 +114,10 @@ def _term_countries(term: str) -> list[int]:
     """The countries the whole term spells, holder words aside ("Mission of Japan")."""
     key = normalize_name(term)
     stripped = _HOLDERS.sub("", key, count=1) if key else ""
-    keys = {k for k in (key, stripped) if k}
+    # "Korea, Republic of, Government of", "Gouvernement de la Suisse": the
+    # forms imports read, one rule for both (crm.lib.names).
+    government = normalize_name(government_country(term))
+    keys = {k for k in (key, stripped, government) if k}
     if not keys:
         return []
     spelled = CountryAlias.objects.filter(normalized__in=keys).values("country")
@@ -254,7 +257,7 @@ def plan(search_term: str) -> Plan | None:
     found.term_countries = _term_countries(search_term)
     if found.term_countries:
         key = normalize_name(search_term)
-        if _HOLDERS.match(key):
+        if _HOLDERS.match(key) or government_country(search_term):
             found.condition |= STATE & Q(country__in=found.term_countries)
         else:
             found.condition |= Q(country__in=found.term_countries)

@@ -99,6 +99,8 @@ CASES = [
     ("Mission permanente du Japon", "GOV-JPN", ["jica"]),
     ("Mission permanente de la France", "GOV-FRA", []),
     ("Government of the Republic of Korea", "GOV-KOR", ["kt"]),
+    ("Korea, Republic of, Government of", "GOV-KOR", ["kt"]),
+    ("Gouvernement de la Suisse", "GOV-CHE", ["swisscom"]),
     ("GIZ", "giz", []),
     ("giz", "giz", []),
     ("Zusammenarbeit", "giz", []),
