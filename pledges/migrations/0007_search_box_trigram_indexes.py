@@ -1,7 +1,6 @@
-"""Trigram indexes for pledges in the CRM-wide search box (``crm.search``), PostgreSQL only.
+"""Trigram indexes for pledges in the search box (``crm.search``), PostgreSQL only.
 
-Pledges by title and references: the
-box compares with ``icontains`` (``UPPER(col::text) LIKE UPPER('%word%')``),
+Pledges by title and references: the box compares with ``icontains`` (``UPPER(col::text) LIKE UPPER('%word%')``),
 which only a GIN ``gin_trgm_ops`` index on that expression serves. pg_trgm
 was created by ``partners.0004``. On SQLite this migration does nothing.
 """
@@ -38,7 +37,8 @@ def drop_indexes(apps, schema_editor) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("pledges", "0005_pledgereduction"), ("partners", "0007_search_box_trigram_indexes"),
+        ("pledges", "0006_rate_source"),
+        ("partners", "0007_search_box_trigram_indexes"),
     ]
 
     operations = [
