@@ -68,6 +68,9 @@ def records():
 
 
 def change_url(obj) -> str:
+    """The page a result opens: a partner's overview, any other record's form."""
+    if obj._meta.model_name == "partner":
+        return obj.get_absolute_url()
     meta = obj._meta
     return reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[obj.pk])
 
