@@ -1,4 +1,4 @@
-"""Partner search benchmark: the admin's search at 100,000 partners.
+"""Search benchmarks: the partner search and the CRM-wide search box.
 
 Runs on the load test's PostgreSQL database (``crm_load``: 100,000 partners
 and contacts; built as ``bench.load_test`` builds it if missing,
@@ -13,7 +13,14 @@ same run, on the same data, it times two baselines:
 - a primary-key lookup, the floor for a query that reads one row.
 
 It prints the best of ``SEARCH_REPEAT`` runs (default 5) of each, the ratios,
-and the queries a search takes. It asserts nothing.
+and the queries a search takes.
+
+Then the search box (``crm.search``) at the load test's size (100,000
+partners and contacts, 1,000,000 engagements, 50,000 pledges): for each term,
+its results page and its suggestions, beside the partner list searching the
+same term, each page requested ``BOX_REPEAT`` times (default 20) through
+Django's test client as the load test's superuser: p50 and p95 in ms. It
+asserts nothing. ``LOAD_DB`` names another database (``crm_search``).
 
     .venv/bin/python -m bench search_bench
 """
@@ -128,5 +135,70 @@ def main() -> None:
     )
 
 
+REQUESTS = int(os.environ.get("BOX_REPEAT", "20"))
+BOX_TERMS = [
+    ("south korea", "a country spelling: its government first"),
+    ("korea", "a country word"),
+    ("Germny", "a typo: nothing matches, names one letter off"),
+    ("lp4242", "an acronym"),
+    ("c4242@load", "part of a contact's e-mail"),
+    ("Load Partner 12345", "three words, two in every name"),
+    ("UK", "two letters: whole words"),
+    ("Load engagement 777", "an engagement's subject"),
+    ("partnership", "a word in every engagement's summary"),
+    ("ministry", "a word nothing has"),
+]
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def box_main() -> None:
+    from django.contrib.auth.models import User
+    from django.test import Client
+    from django.urls import reverse
+
+    client = Client(HTTP_HOST="localhost")
+    client.force_login(User.objects.get(username="load"))
+    pages = {
+        "partner list": reverse("admin:partners_partner_changelist"),
+        "search page": reverse("admin:search"),
+        "suggestions": reverse("admin:search_suggest"),
+    }
+    print()
+    print(
+        f"search box: {REQUESTS} requests a page and term, ms (p50 / p95); "
+        "the partner list searching the same term"
+    )
+    print(f"{'term':<22}" + "".join(f"{name:>20}" for name in pages) + "  what")
+    totals: dict[str, list[float]] = {name: [] for name in pages}
+    for term, what in BOX_TERMS:
+        cells = []
+        for name, url in pages.items():
+            response = client.get(url, {"q": term})  # warm up
+            if response.status_code != 200:
+                raise SystemExit(f"{url}?q={term}: HTTP {response.status_code}")
+            times = []
+            for _ in range(REQUESTS):
+                started = time.perf_counter()
+                client.get(url, {"q": term})
+                times.append((time.perf_counter() - started) * 1000)
+            totals[name].extend(times)
+            cells.append(
+                f"{percentile(times, 0.5):>9.0f} / {percentile(times, 0.95):<8.0f}"
+            )
+        print(f"{term:<22}" + "".join(f"{c:>20}" for c in cells) + f"  {what}")
+    print(
+        f"{'all terms':<22}"
+        + "".join(
+            f"{percentile(t, 0.5):>9.0f} / {percentile(t, 0.95):<8.0f}"
+            for t in totals.values()
+        )
+    )
+
+
 if __name__ == "__main__":
     main()
+    box_main()

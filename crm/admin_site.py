@@ -51,6 +51,7 @@ class CRMAdminSite(admin.AdminSite):
     def __init__(self, name: str = "admin") -> None:
         super().__init__(name)
         self._start_page_providers: list[tuple[int, PanelProvider]] = []
+        self._search_finders: list[tuple[int, Callable]] = []
 
     def register_start_page_panels(
         self, provider: PanelProvider, *, order: int = 100
@@ -88,6 +89,39 @@ class CRMAdminSite(admin.AdminSite):
 
     def autocomplete_view(self, request):
         return LabelledAutocompleteJsonView.as_view(admin_site=self)(request)
+
+    def register_search_group(self, finder: Callable, *, order: int = 100) -> Callable:
+        """Add ``finder(request, term, limit) -> Group | None`` to the search box.
+
+        Groups show in ``order``; see ``crm.search``. Registering the same
+        finder twice has no effect.
+        """
+        if all(f is not finder for _order, f in self._search_finders):
+            self._search_finders.append((order, finder))
+            self._search_finders.sort(key=lambda item: item[0])
+        return finder
+
+    def get_search_finders(self) -> list[Callable]:
+        return [finder for _order, finder in self._search_finders]
+
+    def get_urls(self):
+        from django.urls import path
+
+        from crm import search
+
+        return [
+            path(
+                "search/",
+                self.admin_view(lambda request: search.search_view(self, request)),
+                name="search",
+            ),
+            path(
+                "search/suggest/",
+                self.admin_view(lambda request: search.suggest_view(self, request)),
+                name="search_suggest",
+            ),
+            *super().get_urls(),
+        ]
 
     def index(self, request: HttpRequest, extra_context: dict | None = None):
         context = {

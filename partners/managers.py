@@ -36,15 +36,15 @@ class PartnerQuerySet(models.QuerySet):
         return self.filter(category="government", country__is_itu_member_state=True)
 
     def search(self, term: str) -> PartnerQuerySet:
-        """The partners every word of ``term`` matches; all of them if blank.
+        """The partners ``term`` finds, best first; all of them if blank.
 
-        The rule and why it reads the indexes as it does: ``partners.search``.
+        The rules, the ranking and why it reads the indexes as it does:
+        ``partners.search``.
         """
         # partners.search imports the models, which import this module.
-        from partners.search import partner_search
+        from partners.search import search
 
-        condition = partner_search(term)
-        return self if condition is None else self.filter(condition)
+        return search(self, term)
 
     def with_activity(self, user=None) -> PartnerQuerySet:
         """Annotate last engagement date and open / overdue follow-up counts.

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 from partners import dashboard
+from partners.admin import search
 from partners.admin.contact import AffiliationAdmin, ContactAdmin
 from partners.admin.engagement import EngagementAdmin, EventAdmin, FollowUpAdmin
 from partners.admin.membership import MembershipAdmin, TagAdmin, UnitValueAdmin
@@ -29,3 +30,8 @@ __all__ = [
 
 admin.site.register_start_page_panels(dashboard.start_page_panels, order=10)
 admin.site.register_start_page_panels(dashboard.arrears_panel, order=15)
+
+admin.site.register_search_group(search.partners, order=10)
+admin.site.register_search_group(search.contacts, order=20)
+admin.site.register_search_group(search.engagements, order=30)
+admin.site.register_search_group(search.events, order=50)

@@ -262,11 +262,14 @@ class PartnerAdmin(
         return PartnerChangeList
 
     def get_search_results(self, request, queryset, search_term):
-        """Every word must match a name, code, country or a contact's e-mail.
+        """The partner search (``partners.search``), best first.
 
-        Any spelling of the partner's country, typed whole, matches too.
+        A list sorted by a column stays sorted by it.
         """
-        return queryset.search(search_term), False
+        found = queryset.search(search_term)
+        if ORDER_VAR in request.GET and search_term.strip():
+            found = found.order_by(*queryset.query.order_by)
+        return found, False
 
     def get_inlines(self, request, obj):
         # Follow-ups and aliases hang on an existing partner; none while adding one.

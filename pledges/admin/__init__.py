@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 from pledges import dashboard
+from pledges.admin import search
 from pledges.admin.lever import LeverAdmin, TargetAdmin
 from pledges.admin.partner import PartnerAdmin
 from pledges.admin.payment import InstallmentAdmin, PaymentAdmin, PledgeReductionAdmin
@@ -26,3 +27,4 @@ __all__ = [
 ]
 
 admin.site.register_start_page_panels(dashboard.start_page_panels, order=20)
+admin.site.register_search_group(search.pledges, order=40)

@@ -56,6 +56,8 @@ pytestmark = pytest.mark.django_db
 MARKER = "Qx7Umbra"
 ROLES = (TASK_FORCE, FINANCE, VIEWER, ADMINISTRATOR)
 SKIPPED = {"admin:logout"}  # would end the session being crawled
+# The CRM-wide search box's page and suggestions: searched like the lists.
+SEARCH_BOX = {"admin:search", "admin:search_suggest"}
 REPORT_FORMATS = ("csv", "xlsx", "pdf")
 # Values of the URL arguments that are not the record of the list they belong
 # to: by argument name, or by URL name and argument name.
@@ -358,7 +360,9 @@ def crawl(client, planted) -> tuple[list[str], int]:
     for route in _routes():
         for address in _addresses(route, planted):
             check(address, client.get(address))
-            if route.name and route.name.endswith("_changelist"):
+            if route.name and (
+                route.name.endswith("_changelist") or route.name in SEARCH_BOX
+            ):
                 searched = f"{address}?q={MARKER[:-2]}"  # not echoed whole
                 check(searched, client.get(searched))
     for address, data in _posts(client):
@@ -402,6 +406,8 @@ def test_the_crawl_reads_the_marker_where_it_may_be_shown(planted):
         f"/admin/reports/printlog/print/partner/{partner.pk}/",
         "/admin/reports/dashboards/followups/download.xlsx",
         "/admin/reports/dashboards/followups/download.pdf",
+        f"/admin/search/?q={MARKER[:-2]}",
+        f"/admin/search/suggest/?q={MARKER[:-2]}",
     ]
     exports = [
         (address, data)

@@ -13,7 +13,9 @@ from tests.factories import (
 
 @pytest.fixture
 def search_partners():
-    korea = CountryFactory(name_en="Republic of Korea", itu_name="Korea (Rep. of)")
+    korea = CountryFactory(
+        name_en="Republic of Korea", itu_name="Korea (Rep. of)", iso3="KOR"
+    )
     japan = CountryFactory(name_en="Japan", itu_name="Japan")
     CountryAliasFactory(country=korea, name="South Korea")
     kt = PartnerFactory(name="Korea Telecom", short_name="KT", country=japan)

@@ -20,7 +20,8 @@ SEARCHES = [
     ("wbg bank group", {"bank"}),
     ('"world bank"', {"bank"}),
     ('"bank world"', set()),
-    ("kor", {"kt", "operator", "fund"}),
+    # Three letters or fewer: whole words ("KOR" of "fund-kor"), not "Korea".
+    ("kor", {"operator", "fund"}),
     ("TO", {"operator"}),
     ("to korea", {"operator"}),
     # A spelling of the country, whole, or every word matching.
