@@ -190,10 +190,7 @@ class DocumentAdmin(ConfidentialDeleteMixin, NotFoundMixin, HistoryAdmin):
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
             try:
-                if upload.size > document_max_bytes():
-                    data = b""
-                else:
-                    data = upload.read()
+                data = b"" if upload.size > document_max_bytes() else upload.read()
                 result = email_record(
                     data=data,
                     name=upload.name,

@@ -138,7 +138,7 @@ def test_an_attachment_of_a_refused_type_is_listed_and_the_rest_kept(desk, missi
 def test_a_file_that_is_not_an_email_is_refused(desk, mission):
     with pytest.raises(ValidationError, match=r"report\.eml is not a \.eml file"):
         email_record(data=PDF, name="report.eml", user=desk)
-    with pytest.raises(ValidationError, match="only .eml and .msg"):
+    with pytest.raises(ValidationError, match=r"only \.eml and \.msg"):
         email_record(data=PDF, name="report.pdf", user=desk)
 
 
