@@ -54,6 +54,7 @@ class DocumentInline(GenericTabularInline):
     readonly_fields = ["download"]
     extra = 0
     verbose_name_plural = gettext_lazy("documents")
+    view_on_site = False  # the download link says it
 
     def get_queryset(self, request):
         return super().get_queryset(request).visible_to(request.user)
@@ -69,7 +70,7 @@ class DocumentInline(GenericTabularInline):
         formset.form = type("DocumentForm", (formset.form,), {"user": request.user})
         return formset
 
-    @admin.display(description=gettext_lazy("file"))
+    @admin.display(description=gettext_lazy("download"))
     def download(self, obj: Document):
         if not obj.pk:
             return "-"
