@@ -255,3 +255,19 @@ def test_the_brief_lists_documents_of_the_partner_and_its_records(
         pack = brief_build(request=request, user=trusted)
     assert len(pack.briefs[0].documents) == 4
     assert pack.includes_confidential
+
+
+def test_a_merge_moves_documents_to_the_survivor_and_undo_puts_them_back(desk):
+    from partners.merge import merge_undo, partner_merge
+
+    survivor, duplicate = PartnerFactory(), PartnerFactory()
+    document = document_of(duplicate, name="Agreement.pdf")
+
+    log = partner_merge(survivor=survivor, others=[duplicate], user=desk)
+
+    document.refresh_from_db()
+    assert document.record == survivor
+    merge_undo(log=log, user=desk)
+    document.refresh_from_db()
+    assert document.object_id == duplicate.pk
+    assert document.record.name == duplicate.name
