@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.contrib.contenttypes.admin import GenericTabularInline
+from django.contrib.contenttypes.forms import BaseGenericInlineFormSet
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.forms.formsets import ManagementForm
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -45,11 +47,29 @@ def download_link(document: Document):
     )
 
 
+class DocumentFormSet(BaseGenericInlineFormSet):
+    @property
+    def management_form(self):
+        # A record form posted without the documents table (by a script, or
+        # a page opened before documents existed) changes no document,
+        # rather than failing as a tampered form.
+        if self.is_bound and f"{self.prefix}-TOTAL_FORMS" not in self.data:
+            form = ManagementForm(
+                {f"{self.prefix}-TOTAL_FORMS": 0, f"{self.prefix}-INITIAL_FORMS": 0},
+                auto_id=self.auto_id,
+                prefix=self.prefix,
+            )
+            form.full_clean()
+            return form
+        return super().management_form
+
+
 class DocumentInline(GenericTabularInline):
     """The documents of a partner, pledge, payment, engagement or meeting."""
 
     model = Document
     form = DocumentForm
+    formset = DocumentFormSet
     fields = ["file", "type", "date", "description", "confidential", "download"]
     readonly_fields = ["download"]
     extra = 0
@@ -68,6 +88,8 @@ class DocumentInline(GenericTabularInline):
     def get_formset(self, request, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)
         formset.form = type("DocumentForm", (formset.form,), {"user": request.user})
+        # "documents-0-file" rather than the generic key's long default.
+        formset.get_default_prefix = classmethod(lambda cls: "documents")
         return formset
 
     @admin.display(description=gettext_lazy("download"))
