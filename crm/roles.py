@@ -43,7 +43,7 @@ EXPORT_PERMISSION = "crm.export_data"
 # fetch background packs (``PrintLogAdmin``).
 AUDIT_LOG_PERMISSIONS = ("view_printlog", "view_exportlog")
 
-DOMAIN_APPS = ("crm", "partners", "pledges", "reports")
+DOMAIN_APPS = ("crm", "partners", "pledges", "reports", "documents")
 VIEW = ("view",)
 EDIT = ("view", "add", "change")
 ALL = ("view", "add", "change", "delete")
@@ -66,6 +66,7 @@ ROLES: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {
         ("pledges", "pledge", EDIT),
         ("reports", "meeting", EDIT),
         ("reports", "*", ("print",)),
+        ("documents", "document", ALL),
         ("crm", "importbatch", ("import_data", "export_data")),
     ],
     FINANCE: [
@@ -74,6 +75,8 @@ ROLES: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {
         ("pledges", "payment", ALL),
         ("pledges", "installment", ALL),
         ("crm", "exchangerate", ALL),
+        # Remittance advices and receipts on the payments they record.
+        ("documents", "document", ALL),
         ("crm", "importbatch", ("import_data", "export_data")),
     ],
     # Reads every list and record (not the print and export logs); no import,

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "outreach.apps.OutreachConfig",
+    "documents.apps.DocumentsConfig",
     "demo.apps.DemoConfig",  # seed_demo, demo_user; never imported by the product
     "django_tasks_db",
     "django_otp",
@@ -330,6 +331,9 @@ SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 DIGEST_SEND_HOUR = int(os.environ.get("DIGEST_SEND_HOUR", "7"))
 DIGEST_MAX_ATTEMPTS = int(os.environ.get("DIGEST_MAX_ATTEMPTS", "4"))
 DIGEST_RETRY_MINUTES = int(os.environ.get("DIGEST_RETRY_MINUTES", "10"))
+
+# Largest document (or e-mail file) kept on a record, in MB (documents/).
+DOCUMENT_MAX_MB = int(os.environ.get("DOCUMENT_MAX_MB", "20"))
 
 # Largest file the import page accepts, in MB.
 IMPORT_MAX_UPLOAD_MB = int(os.environ.get("IMPORT_MAX_UPLOAD_MB", "200"))

@@ -5,7 +5,8 @@ the values chosen field by field, move everything that pointed at the other
 records to the survivor and delete the others; a partner's other names
 become its aliases. What points at a partner or a contact is found through
 ``_meta.related_objects`` and the model's own many-to-many fields, so a
-relation added later moves too. A link the survivor already has (the same
+relation added later moves too, as do rows that point at them through a
+generic key (documents kept on a partner). A link the survivor already has (the same
 engagement, the same tag) is not doubled: the other's row is removed.
 
 Each merge writes a ``MergeLog`` with everything needed to put it back:
@@ -18,6 +19,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
+from django.apps import apps
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
@@ -161,6 +165,37 @@ def _move(model, fk, *, survivor, others: list[int], exclude: Iterable[int]) -> 
             rows.update(**{fk.attname: survivor.pk})
             entry["moved"][str(other)] = ids
     return entry
+
+
+def _move_generic(model, *, survivor, others: list[int]) -> list[dict]:
+    """Point rows that name the others through a generic key at the survivor.
+
+    The log entries have the shape of ``_move``'s: undoing puts the ids back.
+    """
+    content_type = ContentType.objects.get_for_model(model)
+    entries = []
+    for table in apps.get_models():
+        for key in table._meta.private_fields:
+            if not isinstance(key, GenericForeignKey):
+                continue
+            type_column = table._meta.get_field(key.ct_field).attname
+            entry = {
+                "model": table._meta.label,
+                "field": key.fk_field,
+                "moved": {},
+                "deleted": [],
+            }
+            for other in others:
+                rows = table._base_manager.filter(
+                    **{type_column: content_type.pk, key.fk_field: other}
+                )
+                ids = list(rows.values_list("pk", flat=True))
+                if ids:
+                    rows.update(**{key.fk_field: survivor.pk})
+                    entry["moved"][str(other)] = ids
+            if entry["moved"]:
+                entries.append(entry)
+    return entries
 
 
 def _check_parent(survivor, others: list[int]) -> None:
@@ -315,6 +350,12 @@ def _merge(
             data["relations"].append(entry)
             moved = [pk for ids in entry["moved"].values() for pk in ids]
             _write_history(table, moved, user=user, reason=log.reason)
+    for entry in _move_generic(model, survivor=survivor, others=other_ids):
+        data["relations"].append(entry)
+        moved = [pk for ids in entry["moved"].values() for pk in ids]
+        _write_history(
+            apps.get_model(entry["model"]), moved, user=user, reason=log.reason
+        )
 
     for other in others:
         other._change_reason = log.reason

@@ -35,6 +35,7 @@ from django.utils.translation import ngettext
 from crm.admin import ADMIN_CSS
 from crm.admin_confidential import ConfidentialDeleteMixin
 from crm.admin_helpers import NotFoundMixin, PanelsMixin
+from documents.admin import DocumentInline
 from partners.admin.common import ContactPickerMixin
 from partners.models import Contact, FollowUp, Partner
 from reports.briefs.build import brief_build
@@ -156,6 +157,7 @@ class MeetingAdmin(
             },
         ),
     ]
+    inlines = [DocumentInline]
     actions = ["print_pack"]
     date_hierarchy = "starts_at"
     contact_picker_fields = ("counterparts",)

@@ -262,3 +262,14 @@ class MeetingFactory(factory.django.DjangoModelFactory):
     def counterparts(self, create, extracted, **kwargs):
         if create and extracted:
             self.counterparts.set(extracted)
+
+
+# Documents (documents app).
+
+
+def document_of(record, *, name="Agreement.pdf", data=None, **fields):
+    """A document kept on ``record`` through the service (type and bytes checked)."""
+    from documents.services import Upload, document_attach
+
+    data = data if data is not None else b"%PDF-1.4\n%%EOF\n"
+    return document_attach(record=record, upload=Upload(name, data), **fields)

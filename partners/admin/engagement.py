@@ -27,9 +27,11 @@ from crm.admin_helpers import (
     display_name,
     titled,
 )
+from crm.admin_site import render_panels
 from crm.history import HistoryAdmin
 from crm.imports.admin import ImportMixin
 from crm.lib.names import user_name
+from documents.admin import DocumentInline, email_upload_panel
 from partners import services
 from partners.admin.common import (
     ContactPickerMixin,
@@ -186,7 +188,7 @@ class EngagementAdmin(
             },
         ),
     ]
-    inlines = [EngagementFollowUpInline]
+    inlines = [EngagementFollowUpInline, DocumentInline]
     date_hierarchy = "date"
     view_on_site = False
 
@@ -244,6 +246,17 @@ class EngagementAdmin(
         elif not any(key in request.POST for key in ("_continue", "_saveasnew")):
             response["Location"] = partner.get_overview_url()
         return response
+
+    def render_change_form(
+        self, request, context, add=False, change=False, form_url="", obj=None
+    ):
+        # On the add page, the e-mail upload: an e-mail file fills the form.
+        panel = email_upload_panel(request) if add else None
+        if panel:
+            context["panels_before"] = render_panels(request, [panel])
+        return super().render_change_form(
+            request, context, add=add, change=change, form_url=form_url, obj=obj
+        )
 
     @staticmethod
     def _sees_confidential(request) -> bool:

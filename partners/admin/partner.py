@@ -34,6 +34,7 @@ from crm.admin_site import Panel, render_panels
 from crm.history import HistoryAdmin
 from crm.imports.admin import ImportMixin
 from crm.lib.names import user_name
+from documents.admin import DocumentInline, email_upload_panel
 from partners import services
 from partners.admin.common import (
     FollowUpInlineMixin,
@@ -213,6 +214,7 @@ class PartnerAdmin(
         PartnerAffiliationInline,
         PartnerFollowUpInline,
         PartnerAliasInline,
+        DocumentInline,
     ]
     actions = ["mark_inactive", "print_briefs", "merge_selected"]
     view_on_site = False
@@ -274,7 +276,7 @@ class PartnerAdmin(
     def get_inlines(self, request, obj):
         # Follow-ups and aliases hang on an existing partner; none while adding one.
         if obj is None:
-            later = (PartnerFollowUpInline, PartnerAliasInline)
+            later = (PartnerFollowUpInline, PartnerAliasInline, DocumentInline)
             return [i for i in self.inlines if not issubclass(i, later)]
         return self.inlines
 
@@ -284,10 +286,12 @@ class PartnerAdmin(
         Subclasses extend the list, e.g. ``[*super().get_panels(request, obj),
         ("admin/pledges/panels/pledges.html", {...})]``.
         """
-        return [
+        panels = [
             self.engagement_timeline_panel(request, obj),
             self.open_followups_panel(request, obj),
         ]
+        email_panel = email_upload_panel(request, obj)
+        return [*panels, email_panel] if email_panel else panels
 
     def engagement_timeline_panel(self, request, obj: Partner) -> Panel:
         return engagements_panel(

@@ -12,6 +12,7 @@ from crm.admin_concurrency import VersionedAdminMixin
 from crm.admin_helpers import titled
 from crm.history import HistoryAdmin
 from crm.imports.admin import ImportMixin
+from documents.admin import DocumentInline
 from pledges import services
 from pledges.admin.common import PLEDGES_CSS, money_cell
 from pledges.filters import (
@@ -173,6 +174,7 @@ class PaymentAdmin(ImportMixin, VersionedAdminMixin, HistoryAdmin):
             },
         ),
     ]
+    inlines = [DocumentInline]
     date_hierarchy = "received_on"
 
     class Media:

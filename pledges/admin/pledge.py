@@ -21,6 +21,7 @@ from crm.admin_helpers import titled
 from crm.history import HistoryAdmin
 from crm.imports.admin import ImportMixin
 from crm.lib.formats import format_money, percent_of
+from documents.admin import DocumentInline
 from pledges import services
 from pledges.admin.common import PLEDGES_CSS, money_cell
 from pledges.filters import (
@@ -257,7 +258,7 @@ class PledgeAdmin(ImportMixin, VersionedAdminMixin, HistoryAdmin):
             },
         ),
     ]
-    inlines = [InstallmentInline, PaymentInline, ReductionInline]
+    inlines = [InstallmentInline, PaymentInline, ReductionInline, DocumentInline]
     actions = ["generate_schedule", "mark_declined", "mark_withdrawn"]
     date_hierarchy = "pledged_on"
     view_on_site = False

@@ -20,6 +20,7 @@ from django.utils.translation import ngettext
 
 from crm.lib.names import user_name
 from crm.models import Country
+from documents.services import documents_by_partner
 from partners.models import (
     Contact,
     Engagement,
@@ -81,6 +82,7 @@ def _partner_briefs(
             engagement_partners[line.id].add(pk)
     followups = followups_by_partner(ids, user, today, engagement_partners)
     money = money_summaries(ids, today)
+    documents = documents_by_partner(ids, user)
     limit = brief_engagement_limit()
     french = is_french()
     briefs = []
@@ -118,6 +120,7 @@ def _partner_briefs(
             followups=followups.get(pk, []),
             events=events_of(lines, events),
             money=money.get(pk) or MoneySummary(),
+            documents=documents.get(pk, []),
         )
         brief.key_points = key_points(brief, today)
         briefs.append(brief)
@@ -367,6 +370,7 @@ def brief_build(
     visible_confidential = any(e.confidential for e in annex) or any(
         line.confidential for b in briefs for line in b.engagements
     )
+    visible_confidential |= any(d.confidential for b in briefs for d in b.documents)
     if contact:
         visible_confidential |= any(e.confidential for e in contact.engagements)
     return Pack(

@@ -15,6 +15,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from documents.services import DocumentLine
 from reports.models import PrintLog
 
 # --------------------------------------------------------------------------
@@ -229,6 +230,7 @@ class PartnerBrief:
     followups: list[FollowUpLine] = field(default_factory=list)
     events: list[EventLine] = field(default_factory=list)
     money: MoneySummary = field(default_factory=MoneySummary)
+    documents: list[DocumentLine] = field(default_factory=list)
     key_points: list[str] = field(default_factory=list)
 
     @property
@@ -238,6 +240,7 @@ class PartnerBrief:
             or self.former_contacts
             or self.engagements
             or self.followups
+            or self.documents
             or not self.money.is_empty
         )
 

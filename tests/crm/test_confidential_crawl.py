@@ -49,6 +49,7 @@ from tests.factories import (
     FollowUpFactory,
     MeetingFactory,
     UserFactory,
+    document_of,
 )
 
 pytestmark = pytest.mark.django_db
@@ -173,6 +174,13 @@ def planted(db):
     former.confidential = False
     former.save()
     meeting = MeetingFactory(partners=[partner])
+    # A document of the confidential engagement: its name, description, bytes.
+    document = document_of(
+        secret,
+        name=f"Note {MARKER}.pdf",
+        data=f"%PDF-1.4 {MARKER}".encode(),
+        description=f"Description {MARKER}",
+    )
     # A pack its owner printed with confidential engagements in it.
     pack = PrintLog.objects.create(
         user=UserFactory(username="trusted", is_staff=True, is_superuser=True),
@@ -188,7 +196,7 @@ def planted(db):
         "followup": followup,
         "former": former,
         # The records the marker is printed with come first among the ids.
-        "first": [secret, followup, former, partner, contact, meeting, pack],
+        "first": [secret, followup, former, partner, contact, meeting, pack, document],
     }
 
 

@@ -40,6 +40,7 @@ from tests.factories import (
     TargetFactory,
     UnitValueFactory,
     UserFactory,
+    document_of,
 )
 
 pytestmark = pytest.mark.django_db
@@ -71,6 +72,8 @@ MATRIX: dict[str, tuple[str, str, str, str]] = {
     "pledges.lever": (V, V, V, ALL),
     "pledges.target": (V, V, V, ALL),
     "reports.meeting": (VAC, V, V, ALL),
+    # Added on the page of their record only; Finance keeps receipts on payments.
+    "documents.document": ("vcd", "vcd", V, "vcd"),
     "crm.country": (V, V, V, ALL),
     "crm.countryalias": (V, V, V, ALL),
     "crm.exchangerate": (V, ALL, V, ALL),
@@ -126,6 +129,7 @@ def records(user) -> dict:
         "pledges.lever": LeverFactory(),
         "pledges.target": TargetFactory(),
         "reports.meeting": MeetingFactory(partners=[partner]),
+        "documents.document": document_of(partner),
         "crm.country": CountryFactory(),
         "crm.countryalias": CountryAliasFactory(),
         "crm.exchangerate": ExchangeRateFactory(),

@@ -1112,6 +1112,7 @@ def test_partner_admin_panels_can_be_extended_by_a_subclass(rf, superuser):
     assert [name for name, _ in panels] == [
         "admin/partners/panels/engagements.html",
         "admin/partners/panels/followups.html",
+        "admin/documents/email_drop.html",
         "x.html",
     ]
 

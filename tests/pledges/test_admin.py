@@ -764,7 +764,7 @@ def test_the_page_of_a_pledge_never_reduced_has_no_reductions(admin_client):
     pledge = PledgeFactory()
     response = admin_client.get(url("pledge", "change", pledge.pk))
     prefixes = [f.formset.prefix for f in response.context["inline_admin_formsets"]]
-    assert prefixes == ["installments", "payments"]
+    assert prefixes == ["installments", "payments", "documents"]
     assert "Reductions:" not in response.content.decode()
 
 
