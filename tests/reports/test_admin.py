@@ -66,7 +66,7 @@ def test_print_brief_downloads_the_pdf_and_logs_it(
 
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
-    assert response["Content-Disposition"].startswith('attachment; filename="brief-')
+    assert response["Content-Disposition"].startswith('attachment; filename="brief_')
     assert "Government of Freedonia" in pdf_text(response.content)
     log = PrintLog.objects.get()
     assert (log.user, log.via, log.language) == (printer, "admin", "en")

@@ -36,7 +36,7 @@ def test_a_partner_brief_holds_identity_contacts_money_and_history(
     text = pdf_text(content)
 
     assert content_type == "application/pdf"
-    assert filename.startswith("brief-frd-") and filename.endswith(".pdf")
+    assert filename.startswith("brief_frd_") and filename.endswith("_en.pdf")
     for expected in (
         "Government of Freedonia",
         "Gouvernement de la Fredonie",
