@@ -144,9 +144,7 @@ class MeetingPartnerInline(admin.TabularInline):
         defaults: dict[int, str] = {}
         if obj is not None and obj.pk:
             ids = [row.partner_id for row in obj.meetingpartner_set.all()]
-            defaults = default_asks(
-                ids, user=request.user, today=timezone.localdate()
-            )
+            defaults = default_asks(ids, user=request.user, today=timezone.localdate())
 
         class WithDefaultAsks(formset):
             def _construct_form(self, i, **kwargs):

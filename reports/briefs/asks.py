@@ -19,9 +19,7 @@ from partners.models import Engagement, FollowUp
 from reports.briefs.sections import long_date
 
 
-def default_asks(
-    partner_ids: Sequence[int], *, user, today: dt.date
-) -> dict[int, str]:
+def default_asks(partner_ids: Sequence[int], *, user, today: dt.date) -> dict[int, str]:
     """The default ask of each partner, "" when nothing is open; two queries.
 
     In order of precedence: money overdue on a firm pledge ("Ask for the
@@ -69,22 +67,21 @@ def default_asks(
             "stage": p.get_stage_display(),
         }
         if year:
-            asks[pk] = (
-                _("Confirm the %(amount)s pledge for %(year)s (stage: %(stage)s).")
-                % {**params, "year": year.year}
-            )
+            asks[pk] = _(
+                "Confirm the %(amount)s pledge for %(year)s (stage: %(stage)s)."
+            ) % {**params, "year": year.year}
         else:
             asks[pk] = _("Confirm the %(amount)s pledge (stage: %(stage)s).") % params
     waiting = [pk for pk in ids if pk not in asks]
     if waiting:
-        engagements = Engagement.objects.visible_to(user).filter(
-            partners__in=waiting
-        )
+        engagements = Engagement.objects.visible_to(user).filter(partners__in=waiting)
         followups = (
             FollowUp.objects.visible_to(user)
             .open()
             .filter(Q(partner_id__in=waiting) | Q(engagement__in=engagements))
-            .values_list("partner_id", "engagement__partners", "description", "due_date")
+            .values_list(
+                "partner_id", "engagement__partners", "description", "due_date"
+            )
             .order_by("due_date", "pk")
         )
         for partner_id, engagement_partner, description, due in followups:

@@ -414,9 +414,7 @@ def brief_build(
         country_info = _country_info(country, briefs)
         title = _("Country brief: %(country)s") % {"country": country_info.name}
         subtitle = country_info.region
-        filename = pack_filename(
-            "country-brief", country.iso3, today, request.language
-        )
+        filename = pack_filename("country-brief", country.iso3, today, request.language)
     elif request.document == kind.MEETING_PACK:
         if not request.meeting_ids:
             raise ValidationError(_("Choose at least one meeting to print."))

@@ -160,7 +160,9 @@ def test_the_default_ask_leaves_out_follow_ups_of_confidential_engagements(
     )
     meeting = MeetingFactory(partners=[partner])
 
-    assert "Raise the secret proposal" in pdf_pages(print_meeting(meeting, officer)[2])[1]
+    assert (
+        "Raise the secret proposal" in pdf_pages(print_meeting(meeting, officer)[2])[1]
+    )
     assert "Raise the secret proposal" not in " ".join(
         pdf_pages(print_meeting(meeting, printer)[2])
     )
@@ -203,9 +205,7 @@ def test_the_meeting_form_offers_the_default_ask_and_saves_a_typed_one(
     assert list(meeting.partners.all()) == [rich_partner]
 
 
-def test_the_meeting_form_hides_follow_ups_of_confidential_engagements(
-    client, printer
-):
+def test_the_meeting_form_hides_follow_ups_of_confidential_engagements(client, printer):
     from django.contrib.auth.models import Permission
 
     printer.is_staff = True
@@ -284,11 +284,14 @@ def test_pledged_equals_received_plus_exchange_difference_plus_outstanding(offic
             ]
         )
     )
-    figures = []
-    for label in ("Pledged \\(firm\\)", "Received", "Exchange difference", "Outstanding"):
-        found = re.search(rf"{label} CHF (-?[\d,.]+)", text)
-        assert found, label
-        figures.append(Decimal(found.group(1).replace(",", "")))
+    # Row by row or label column first, the four amounts come in this order.
+    window = text[text.index("Pledged (firm)") :][:400]
+    for label in ("Received", "Exchange difference", "Outstanding"):
+        assert label in window, label
+    figures = [
+        Decimal(amount.replace(",", ""))
+        for amount in re.findall(r"CHF (-?[\d,]+\.\d\d)", window)[:4]
+    ]
     pledged, received, exchange, outstanding = figures
     assert (pledged, received, exchange, outstanding) == (
         Decimal("1125000.45"),
@@ -299,9 +302,7 @@ def test_pledged_equals_received_plus_exchange_difference_plus_outstanding(offic
     assert pledged == received + exchange + outstanding
 
 
-def test_file_names_carry_the_meeting_the_day_and_the_language(
-    rich_partner, officer
-):
+def test_file_names_carry_the_meeting_the_day_and_the_language(rich_partner, officer):
     meeting = MeetingFactory(title="Bilateral with Freedonia", partners=[rich_partner])
     today = timezone.localdate()
 
@@ -335,7 +336,7 @@ def overlaps(content: bytes) -> list[str]:
     found = []
     for number, words in enumerate(pages, start=1):
         words.sort()
-        for i, (ax0, ay0, ax1, ay1, a) in enumerate(words):
+        for i, (_ax0, ay0, ax1, ay1, a) in enumerate(words):
             for bx0, by0, _bx1, by1, b in words[i + 1 :]:
                 if bx0 >= ax1 - 0.5:
                     break  # sorted by left edge: no later word reaches back
@@ -355,9 +356,7 @@ def test_the_overlap_check_sees_text_running_into_the_next_column():
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
-def test_no_text_is_drawn_over_other_text_in_a_pack(
-    rich_partner, officer, language
-):
+def test_no_text_is_drawn_over_other_text_in_a_pack(rich_partner, officer, language):
     EngagementFactory(
         partners=[rich_partner],
         kind=Engagement.Kind.BRIEFING,

@@ -186,7 +186,7 @@ def test_a_meeting_pack_has_cover_contents_agenda_briefs_and_annex(
     assert "Meeting pack: 2 meetings" in pages[0]
     assert "CONTENTS" in pages[0]
     for expected in (
-        "Agenda and objectives",
+        "THE PARTNERS AT A GLANCE",
         "Secure the renewal of the voluntary contribution.",
         "Invite to the WSIS Forum",
         "Bilateral with Freedonia",
