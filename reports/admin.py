@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
@@ -38,6 +39,7 @@ from crm.admin_helpers import NotFoundMixin, PanelsMixin
 from documents.admin import DocumentInline
 from partners.admin.common import ContactPickerMixin
 from partners.models import Contact, FollowUp, Partner
+from reports.briefs.asks import default_asks
 from reports.briefs.build import brief_build
 from reports.briefs.data import BriefRequest
 from reports.briefs.printing import (
@@ -47,7 +49,7 @@ from reports.briefs.printing import (
     brief_print,
 )
 from reports.forms import FollowUpFormSet, MeetingOutcomeForm, followup_initial
-from reports.models import Meeting, PrintLog
+from reports.models import Meeting, MeetingPartner, PrintLog
 from reports.outcomes import FollowUpRow, meeting_record_outcome
 
 MAX_IDS = 500
@@ -123,6 +125,39 @@ def print_response(request: HttpRequest, brief_request: BriefRequest) -> HttpRes
     return response
 
 
+class MeetingPartnerInline(admin.TabularInline):
+    """The partners a meeting covers, each with its ask; an empty ask shows the
+    default the pack will print as a placeholder."""
+
+    model = MeetingPartner
+    fields = ["partner", "ask"]
+    autocomplete_fields = ["partner"]
+    min_num = 1
+    extra = 0
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "ask":
+            kwargs["widget"] = forms.Textarea(attrs={"rows": 2, "cols": 70})
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        defaults: dict[int, str] = {}
+        if obj is not None and obj.pk:
+            ids = [row.partner_id for row in obj.meetingpartner_set.all()]
+            defaults = default_asks(ids, user=request.user, today=timezone.localdate())
+
+        class WithDefaultAsks(formset):
+            def _construct_form(self, i, **kwargs):
+                form = super()._construct_form(i, **kwargs)
+                default = defaults.get(form.instance.partner_id)
+                if default:
+                    form.fields["ask"].widget.attrs["placeholder"] = default
+                return form
+
+        return WithDefaultAsks
+
+
 @admin.register(Meeting)
 class MeetingAdmin(
     ContactPickerMixin, PanelsMixin, ConfidentialDeleteMixin, admin.ModelAdmin
@@ -143,11 +178,11 @@ class MeetingAdmin(
         "partners__short_name",
         "counterparts__last_name",
     ]
-    autocomplete_fields = ["partners", "counterparts", "staff"]
+    autocomplete_fields = ["counterparts", "staff"]
     readonly_fields = ["created_by", "created_at", "updated_at"]
     fieldsets = [
         (None, {"fields": ["title", ("starts_at", "ends_at"), "place"]}),
-        (_("Who"), {"fields": ["partners", "counterparts", "staff"]}),
+        (_("Who"), {"fields": ["counterparts", "staff"]}),
         (_("Preparation"), {"fields": ["objectives", "talking_points"]}),
         (
             _("Record"),
@@ -157,7 +192,7 @@ class MeetingAdmin(
             },
         ),
     ]
-    inlines = [DocumentInline]
+    inlines = [MeetingPartnerInline, DocumentInline]
     actions = ["print_pack"]
     date_hierarchy = "starts_at"
     contact_picker_fields = ("counterparts",)

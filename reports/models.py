@@ -20,6 +20,7 @@ class Meeting(models.Model):
     place = models.CharField(_("place"), max_length=200, blank=True)
     partners = models.ManyToManyField(
         Partner,
+        through="MeetingPartner",
         verbose_name=_("partners covered"),
         related_name="meetings",
         help_text=_("The pack holds one brief for each of these partners."),
@@ -102,6 +103,39 @@ class Meeting(models.Model):
                     % {"end": self.ends_at, "start": self.starts_at}
                 }
             )
+
+
+class MeetingPartner(models.Model):
+    """A partner a meeting covers, and what the meeting should obtain from it.
+
+    An empty ask prints the default one (``reports.briefs.asks.default_asks``),
+    computed from the partner's open pledges and follow-ups at print time.
+    """
+
+    meeting = models.ForeignKey(
+        Meeting, verbose_name=_("meeting"), on_delete=models.CASCADE
+    )
+    partner = models.ForeignKey(
+        Partner, verbose_name=_("partner"), on_delete=models.CASCADE
+    )
+    ask = models.TextField(
+        _("the ask"),
+        blank=True,
+        help_text=_(
+            "What this meeting should obtain from the partner. Left empty, the "
+            "pack prints the default drawn from open pledges and follow-ups."
+        ),
+    )
+
+    class Meta:
+        # The table of the former automatic many-to-many (migration 0002).
+        db_table = "reports_meeting_partners"
+        unique_together = [("meeting", "partner")]
+        verbose_name = _("partner covered")
+        verbose_name_plural = _("partners covered")
+
+    def __str__(self) -> str:
+        return str(self.partner)
 
 
 class PrintLog(models.Model):

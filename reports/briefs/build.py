@@ -18,6 +18,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from crm.lib.formats import format_money
 from crm.lib.names import user_name
 from crm.models import Country
 from documents.services import documents_by_partner
@@ -27,12 +28,14 @@ from partners.models import (
     Membership,
     Partner,
 )
+from reports.briefs.asks import default_asks
 from reports.briefs.data import (
     BriefRequest,
     ContactInfo,
     CountryInfo,
     CountryRow,
     EngagementLine,
+    GlanceRow,
     MeetingInfo,
     MoneySummary,
     Pack,
@@ -131,7 +134,11 @@ def _meetings(meeting_ids: Sequence[int], today: dt.date) -> list[MeetingInfo]:
     meetings = list(
         Meeting.objects.filter(pk__in=meeting_ids)
         .order_by("starts_at", "pk")
-        .prefetch_related("partners", "staff", "counterparts__affiliations__partner")
+        .prefetch_related(
+            "meetingpartner_set__partner",
+            "staff",
+            "counterparts__affiliations__partner",
+        )
     )
     missing = set(meeting_ids) - {m.pk for m in meetings}
     if missing:
@@ -142,7 +149,11 @@ def _meetings(meeting_ids: Sequence[int], today: dt.date) -> list[MeetingInfo]:
         )
     result = []
     for m in meetings:
-        partners = sorted(m.partners.all(), key=lambda p: (p.display_name, p.pk))
+        covers = sorted(
+            m.meetingpartner_set.all(),
+            key=lambda c: (c.partner.display_name, c.partner.pk),
+        )
+        partners = [c.partner for c in covers]
         covered = {p.pk for p in partners}
         counterparts = []
         for c in sorted(m.counterparts.all(), key=lambda c: (c.last_name, c.pk)):
@@ -172,9 +183,75 @@ def _meetings(meeting_ids: Sequence[int], today: dt.date) -> list[MeetingInfo]:
                 partner_ids=[p.pk for p in partners],
                 objectives=m.objectives,
                 talking_points=m.talking_point_list,
+                asks={c.partner_id: c.ask.strip() for c in covers if c.ask.strip()},
             )
         )
     return result
+
+
+def _glance_row(brief: PartnerBrief, ask: str | None, default: str) -> GlanceRow:
+    from pledges.models import Pledge
+
+    membership = []
+    for m in brief.memberships:
+        if not m.is_current:
+            continue
+        label = " ".join(x for x in (m.type, m.sector) if x)
+        if m.arrears_chf:
+            label = _("%(membership)s, arrears %(amount)s") % {
+                "membership": label,
+                "amount": format_money(m.arrears_chf),
+            }
+        elif m.consequence:
+            label = f"{label}, {m.consequence}"
+        membership.append(label)
+    rank = {stage: i for i, stage in enumerate(Pledge.Stage.OPEN)}
+    open_lines = sorted(
+        (p for p in brief.money.pledges if p.is_open),
+        key=lambda p: (-rank.get(p.stage_code, -1), -p.amount_chf),
+    )
+    stage = ""
+    if open_lines:
+        stage = ngettext(
+            "%(stage)s (%(count)d open pledge)",
+            "%(stage)s (%(count)d open pledges)",
+            len(open_lines),
+        ) % {"stage": open_lines[0].stage, "count": len(open_lines)}
+    return GlanceRow(
+        anchor=brief.anchor,
+        name=brief.name,
+        membership="; ".join(membership),
+        stage=stage,
+        received_chf=brief.money.total_received_chf,
+        outstanding_chf=brief.money.outstanding_chf,
+        overdue_chf=brief.money.overdue_chf,
+        last_contact=brief.engagements[0] if brief.engagements else None,
+        ask=ask or default,
+        ask_is_default=not ask,
+    )
+
+
+def _fill_glance(
+    meetings: list[MeetingInfo], briefs: list[PartnerBrief], user, today: dt.date
+) -> None:
+    """Each meeting's first page: its partners side by side, with the asks."""
+    by_id = {b.id: b for b in briefs}
+    untyped = [pk for m in meetings for pk in m.partner_ids if pk not in m.asks]
+    defaults = (
+        default_asks(list(dict.fromkeys(untyped)), user=user, today=today)
+        if untyped
+        else {}
+    )
+    for m in meetings:
+        m.glance = [
+            _glance_row(by_id[pk], m.asks.get(pk), defaults.get(pk, ""))
+            for pk in m.partner_ids
+        ]
+
+
+def pack_filename(kind: str, name: str, day: dt.date, language: str) -> str:
+    """``pack_bilateral-with-japan_2026-12-08_fr.pdf``: what, who, when, language."""
+    return f"{kind}_{slugify(name) or 'document'}_{day:%Y-%m-%d}_{language}.pdf"
 
 
 def _contact_info(contact_id: int, user, today: dt.date) -> tuple[ContactInfo, list]:
@@ -297,7 +374,6 @@ def brief_build(
     """
     now = now or timezone.now()
     today = timezone.localtime(now).date()
-    stamp = timezone.localtime(now).strftime("%Y%m%d-%H%M")
     meetings: list[MeetingInfo] = []
     contact = None
     country_info = None
@@ -310,7 +386,7 @@ def brief_build(
             title = _("Brief: %(name)s") % {"name": briefs[0].name}
             subtitle = briefs[0].category
             slug = slugify(briefs[0].short_name or briefs[0].name) or str(briefs[0].id)
-            filename = f"brief-{slug}-{stamp}.pdf"
+            filename = pack_filename("brief", slug, today, request.language)
         else:
             title = ngettext(
                 "Briefs: %(count)d partner", "Briefs: %(count)d partners", len(briefs)
@@ -318,7 +394,9 @@ def brief_build(
             subtitle = ", ".join(b.name for b in briefs[:4]) + (
                 ", …" if len(briefs) > 4 else ""
             )
-            filename = f"briefs-{len(briefs)}-partners-{stamp}.pdf"
+            filename = pack_filename(
+                "briefs", f"{len(briefs)}-partners", today, request.language
+            )
     elif request.document == kind.CONTACT_BRIEF:
         contact, partner_ids = _contact_info(request.contact_id, user, today)
         briefs, annex = _partner_briefs(partner_ids, user, today)
@@ -326,7 +404,9 @@ def brief_build(
         subtitle = "; ".join(
             ", ".join(x for x in (r.role, r.organisation) if x) for r in contact.roles
         )
-        filename = f"brief-{slugify(contact.person.name) or 'contact'}-{stamp}.pdf"
+        filename = pack_filename(
+            "brief", contact.person.name or "contact", today, request.language
+        )
     elif request.document == kind.COUNTRY_BRIEF:
         country = Country.objects.filter(iso3=request.country).first()
         if country is None:
@@ -338,13 +418,14 @@ def brief_build(
         country_info = _country_info(country, briefs)
         title = _("Country brief: %(country)s") % {"country": country_info.name}
         subtitle = country_info.region
-        filename = f"country-brief-{country.iso3}-{stamp}.pdf"
+        filename = pack_filename("country-brief", country.iso3, today, request.language)
     elif request.document == kind.MEETING_PACK:
         if not request.meeting_ids:
             raise ValidationError(_("Choose at least one meeting to print."))
         meetings = _meetings(request.meeting_ids, today)
         partner_ids = list(dict.fromkeys(pk for m in meetings for pk in m.partner_ids))
         briefs, annex = _partner_briefs(partner_ids, user, today)
+        _fill_glance(meetings, briefs, user, today)
         days = sorted({timezone.localtime(m.starts_at).date() for m in meetings})
         if len(meetings) == 1:
             title = _("Meeting pack: %(title)s") % {"title": meetings[0].title}
@@ -358,7 +439,8 @@ def brief_build(
             subtitle = date_format(days[0], "l j F Y")
         else:
             subtitle = f"{long_date(days[0])} – {long_date(days[-1])}"
-        filename = f"meeting-pack-{days[0]:%Y%m%d}-{stamp}.pdf"
+        name = meetings[0].title if len(meetings) == 1 else f"{len(meetings)}-meetings"
+        filename = pack_filename("pack", name, days[0], request.language)
     else:
         raise ValidationError(
             _("Unknown document %(document)s.") % {"document": request.document}

@@ -182,6 +182,28 @@ class PledgeLine:
     next_due: dt.date | None
     is_open: bool
     is_pipeline: bool
+    stage_code: str = ""
+
+
+@dataclass
+class Reconciliation:
+    """A partner's firm pledges in CHF: pledged = received + exchange
+    difference + closed short + outstanding (``sections.reconcile``)."""
+
+    pledged_chf: Decimal = Decimal(0)
+    received_chf: Decimal = Decimal(0)
+    exchange_chf: Decimal = Decimal(0)
+    closed_short_chf: Decimal = Decimal(0)
+    outstanding_chf: Decimal = Decimal(0)
+
+    @property
+    def balances(self) -> bool:
+        return self.pledged_chf == (
+            self.received_chf
+            + self.exchange_chf
+            + self.closed_short_chf
+            + self.outstanding_chf
+        )
 
 
 @dataclass
@@ -199,6 +221,10 @@ class MoneySummary:
     oldest_overdue: dt.date | None = None
     last_payment_on: dt.date | None = None
     chart_svg: str = ""
+    reconciliation: Reconciliation = field(default_factory=Reconciliation)
+    # Payments kept on pledges since declined or withdrawn: in the years, not
+    # in the reconciliation of firm pledges.
+    received_on_closed_chf: Decimal = Decimal(0)
 
     @property
     def is_empty(self) -> bool:
@@ -250,6 +276,22 @@ class PartnerBrief:
 
 
 @dataclass
+class GlanceRow:
+    """One partner on a meeting's first page: where things stand, and the ask."""
+
+    anchor: str
+    name: str
+    membership: str
+    stage: str
+    received_chf: Decimal
+    outstanding_chf: Decimal
+    overdue_chf: Decimal
+    last_contact: EngagementLine | None
+    ask: str
+    ask_is_default: bool
+
+
+@dataclass
 class MeetingInfo:
     id: int
     title: str
@@ -262,6 +304,13 @@ class MeetingInfo:
     partner_ids: list[int]
     objectives: str
     talking_points: list[str]
+    # Typed asks by partner id; the others get the default one.
+    asks: dict[int, str] = field(default_factory=dict)
+    glance: list[GlanceRow] = field(default_factory=list)
+
+    @property
+    def anchor(self) -> str:
+        return f"meeting-{self.id}"
 
 
 @dataclass

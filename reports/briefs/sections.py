@@ -20,6 +20,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from crm.lib.formats import format_money
 from crm.lib.names import user_name
 from partners.models import (
     WOMAN_ROLES,
@@ -38,10 +39,10 @@ from reports.briefs.data import (
     PartnerBrief,
     Person,
     PledgeLine,
+    Reconciliation,
     YearLine,
 )
 from reports.charts import pledge_chart
-from reports.templatetags.briefs import chf
 
 CENT = Decimal("0.01")
 CHART_YEARS = 8
@@ -58,10 +59,6 @@ def brief_engagement_limit() -> int:
 
 def long_date(value: dt.date) -> str:
     return date_format(value, "j F Y")
-
-
-def _whole_chf(amount: Decimal) -> str:
-    return chf(amount)
 
 
 def is_french() -> bool:
@@ -312,6 +309,36 @@ def followups_by_partner(
     return result
 
 
+def reconcile(pledges: Iterable) -> Reconciliation:
+    """Pledged, received and outstanding CHF of firm pledges, adding up.
+
+    ``pledges`` carry ``PledgeQuerySet.with_figures``. Pledged and outstanding
+    are at each pledge's own rate (as the pledges app computes outstanding);
+    received at the rate of each payment's date, and the exchange difference
+    is what the same payments are worth at the pledges' rates less that, so
+    pledged = received + exchange difference + closed short + outstanding.
+    "Closed short" is what fulfilled pledges did not receive (negative when
+    payments went beyond the amount pledged).
+    """
+    from pledges.models import Pledge
+
+    result = Reconciliation()
+    at_pledge_rate = Decimal(0)
+    for p in pledges:
+        if p.stage not in Pledge.Stage.PAYABLE:
+            continue
+        result.pledged_chf += p.amount_chf
+        result.received_chf += p.received_chf
+        at_pledge_rate += (p.received_amount * p.chf_rate).quantize(CENT)
+        if p.stage in Pledge.Stage.COMMITTED:
+            result.outstanding_chf += p.outstanding_chf
+    result.exchange_chf = at_pledge_rate - result.received_chf
+    result.closed_short_chf = (
+        result.pledged_chf - at_pledge_rate - result.outstanding_chf
+    )
+    return result
+
+
 def money_summaries(
     partner_ids: Sequence[int], today: dt.date
 ) -> dict[int, MoneySummary]:
@@ -336,9 +363,12 @@ def money_summaries(
         lambda: defaultdict(Decimal)
     )
     recent = today.year - RECENT_FULFILLED_YEARS
+    by_partner: dict[int, list[Pledge]] = defaultdict(list)
     for p in pledges:
         summary = summaries[p.partner_id]
+        by_partner[p.partner_id].append(p)
         if p.stage in Pledge.Stage.CLOSED:
+            summary.received_on_closed_chf += p.received_chf
             continue
         committed = p.stage in Pledge.Stage.COMMITTED
         overdue_chf = (p.overdue_amount * p.chf_rate).quantize(CENT)
@@ -362,13 +392,12 @@ def money_summaries(
                     next_due=p.next_due_on if committed else None,
                     is_open=p.stage in Pledge.Stage.OPEN,
                     is_pipeline=p.stage in Pledge.Stage.PIPELINE,
+                    stage_code=p.stage,
                 )
             )
         if p.stage in Pledge.Stage.PAYABLE and p.pledged_on:
             pledged_by_year[p.partner_id][p.pledged_on.year] += p.amount_chf
-            summary.total_pledged_chf += p.amount_chf
         if committed:
-            summary.outstanding_chf += p.outstanding_chf
             summary.overdue_chf += overdue_chf
         elif p.stage in Pledge.Stage.PIPELINE:
             summary.pipeline_chf += p.amount_chf
@@ -397,6 +426,9 @@ def money_summaries(
     for row in oldest:
         summaries[row["pledge__partner_id"]].oldest_overdue = row["oldest"]
     for pk, summary in summaries.items():
+        summary.reconciliation = reconcile(by_partner[pk])
+        summary.total_pledged_chf = summary.reconciliation.pledged_chf
+        summary.outstanding_chf = summary.reconciliation.outstanding_chf
         years = sorted(set(pledged_by_year[pk]) | set(received_by_year[pk]))
         summary.years = [
             YearLine(
@@ -420,7 +452,7 @@ def key_points(brief: PartnerBrief, today: dt.date) -> list[str]:
         if m.arrears_chf:
             point.append(
                 _("Arrears of %(amount)s (%(years)s years of contributions).")
-                % {"amount": _whole_chf(m.arrears_chf), "years": m.arrears_years}
+                % {"amount": format_money(m.arrears_chf), "years": m.arrears_years}
             )
         if m.loses_vote:
             point.append(_("The Member State has lost its right to vote."))
@@ -435,14 +467,14 @@ def key_points(brief: PartnerBrief, today: dt.date) -> list[str]:
         points.append(
             _("%(amount)s overdue on pledges, the oldest since %(date)s.")
             % {
-                "amount": _whole_chf(money.overdue_chf),
+                "amount": format_money(money.overdue_chf),
                 "date": long_date(money.oldest_overdue) if money.oldest_overdue else "",
             }
         )
     if money.outstanding_chf > 0:
         points.append(
             _("%(amount)s pledged and not yet received.")
-            % {"amount": _whole_chf(money.outstanding_chf)}
+            % {"amount": format_money(money.outstanding_chf)}
         )
     if brief.overdue_followups:
         oldest = brief.followups[0]

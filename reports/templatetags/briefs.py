@@ -1,4 +1,7 @@
-"""Filters for printed briefs: amounts, CSS strings, page counters."""
+"""Filters for printed briefs: CSS strings, page counters.
+
+Amounts use ``crm_formats`` (``crm.lib.formats``), the one home of money formats.
+"""
 
 from __future__ import annotations
 
@@ -7,31 +10,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from crm.lib.formats import CHF, format_money, format_number
-
 register = template.Library()
-
-
-@register.filter
-def chf(value) -> str:
-    """A CHF amount in whole francs: "CHF 1,234,567" (fr: "1 234 567 CHF")."""
-    return format_money(value, CHF, places=0)
-
-
-@register.filter
-def money(value, currency: str) -> str:
-    """An amount in its own currency, with its cents: "USD 1,250,000.50".
-
-    One pledge's amount is what the donor wrote: rounding it to whole units
-    printed "USD 1,250,001" for "USD 1,250,000.50". Totals use ``chf``.
-    """
-    return format_money(value, currency)
-
-
-@register.filter
-def amount(value) -> str:
-    """A whole number with the language's grouping: 1,234,567 / 1 234 567."""
-    return format_number(value)
 
 
 def _css_escape(text: str) -> str:

@@ -6,7 +6,6 @@ import re
 from decimal import Decimal
 
 import pytest
-from django.template import Context, Template
 from django.utils import translation
 
 from crm.lib.formats import (
@@ -78,19 +77,3 @@ def test_numbers_follow_the_readers_language(call, english, french):
 )
 def test_nothing_to_show_is_an_empty_string(call):
     assert call() == ""
-
-
-def test_the_brief_filters_write_what_the_module_writes():
-    template = Template(
-        "{% load briefs %}{{ x|chf }} / {{ x|money:'EUR' }} / {{ x|amount }}"
-    )
-    context = Context({"x": Decimal("1234567.5")})
-
-    with translation.override("en"):
-        assert (
-            template.render(context) == "CHF 1,234,568 / EUR 1,234,567.50 / 1,234,568"
-        )
-    with translation.override("fr"):
-        assert template.render(context) == fr(
-            "1 234 568 CHF / 1 234 567,50 EUR / 1 234 568"
-        )

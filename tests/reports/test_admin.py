@@ -66,7 +66,7 @@ def test_print_brief_downloads_the_pdf_and_logs_it(
 
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
-    assert response["Content-Disposition"].startswith('attachment; filename="brief-')
+    assert response["Content-Disposition"].startswith('attachment; filename="brief_')
     assert "Government of Freedonia" in pdf_text(response.content)
     log = PrintLog.objects.get()
     assert (log.user, log.via, log.language) == (printer, "admin", "en")
@@ -172,13 +172,20 @@ def test_the_meeting_admin_lists_searches_adds_and_changes(
             "title": "Call on the ambassador",
             "starts_at_0": "2025-06-10",
             "starts_at_1": "10:00",
-            "partners": [rich_partner.pk],
             "objectives": "Renewal",
+            # The partners covered, each with its ask (MeetingPartner rows).
+            "meetingpartner_set-TOTAL_FORMS": "1",
+            "meetingpartner_set-INITIAL_FORMS": "0",
+            "meetingpartner_set-MIN_NUM_FORMS": "1",
+            "meetingpartner_set-MAX_NUM_FORMS": "1000",
+            "meetingpartner_set-0-partner": str(rich_partner.pk),
+            "meetingpartner_set-0-ask": "",
         },
     )
     assert response.status_code == 302, response.context["adminform"].form.errors
     meeting = Meeting.objects.get(title="Call on the ambassador")
     assert meeting.created_by.username == "admin"
+    assert list(meeting.partners.all()) == [rich_partner]
     page = admin_client.get(reverse("admin:reports_meeting_change", args=[meeting.pk]))
     assert reverse("admin:reports_print_meeting", args=[meeting.pk]) in page.text
 

@@ -36,7 +36,7 @@ def test_a_partner_brief_holds_identity_contacts_money_and_history(
     text = pdf_text(content)
 
     assert content_type == "application/pdf"
-    assert filename.startswith("brief-frd-") and filename.endswith(".pdf")
+    assert filename.startswith("brief_frd_") and filename.endswith("_en.pdf")
     for expected in (
         "Government of Freedonia",
         "Gouvernement de la Fredonie",
@@ -186,7 +186,7 @@ def test_a_meeting_pack_has_cover_contents_agenda_briefs_and_annex(
     assert "Meeting pack: 2 meetings" in pages[0]
     assert "CONTENTS" in pages[0]
     for expected in (
-        "Agenda and objectives",
+        "THE PARTNERS AT A GLANCE",
         "Secure the renewal of the voluntary contribution.",
         "Invite to the WSIS Forum",
         "Bilateral with Freedonia",
