@@ -186,10 +186,14 @@ def _main_pages(records) -> list[str]:
         "/admin/reports/meeting/",
         f"/admin/reports/meeting/{records['meeting'].pk}/change/",
         f"/admin/partners/partner/{records['partner'].pk}/history/",
+        f"/admin/partners/partner/{records['partner'].pk}/overview/",
+        f"/admin/reports/dashboards/statement/?partner={records['partner'].pk}",
+        "/admin/search/?q=Villages",
+        f"/admin/reports/meeting/{records['meeting'].pk}/outcome/",
     ]
 
 
-@pytest.mark.parametrize("index", range(15))
+@pytest.mark.parametrize("index", range(19))
 def test_no_english_on_the_main_pages_in_french(admin_client, records, index):
     url = _main_pages(records)[index]
     text = french_page(admin_client, url)
