@@ -65,6 +65,8 @@ ROLES: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {
         ("partners", "mergelog", ("merge",)),
         ("pledges", "pledge", EDIT),
         ("reports", "meeting", EDIT),
+        # The partners a meeting covers and their asks: rows of the meeting.
+        ("reports", "meetingpartner", ALL),
         ("reports", "*", ("print",)),
         ("documents", "document", ALL),
         ("crm", "importbatch", ("import_data", "export_data")),

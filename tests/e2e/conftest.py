@@ -75,6 +75,6 @@ def log_in(page, live_server, username: str) -> None:
 
 def choose(page, field: str, text: str) -> None:
     """Pick ``text`` in the admin's autocomplete (select2) widget for ``field``."""
-    page.click(f"#id_{field} + .select2 .select2-selection")
+    page.click(f"#id_{field} ~ .select2 .select2-selection")
     page.fill(".select2-container--open .select2-search__field", text)
     page.click(f".select2-container--open .select2-results__option:has-text('{text}')")

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 from decimal import Decimal
 
 import pytest
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 
 from pledges.models import Pledge
 from tests.e2e.conftest import PASSWORD, log_in
@@ -47,6 +46,8 @@ def upload(page, live_server, path, *, valid_rows_only: bool = False) -> None:
     page.goto(f"{live_server.url}/admin/pledges/pledge/")
     page.click(".object-tools a:has-text('Import')")
     page.set_input_files("input[name=file]", str(path))
+    # The file has no lever column: the form asks which lever its pledges go to.
+    page.select_option("select[name=lever]", "unearmarked")
     if valid_rows_only:
         page.check("input[name=valid_rows_only]")
     page.click("input[type=submit][value=Preview]")
@@ -74,8 +75,7 @@ def test_a_donor_file_with_bad_rows_is_fixed_through_its_error_report(
     )
     ExchangeRateFactory(currency="CHF", units_per_usd=Decimal("0.8"))
     ExchangeRateFactory(currency="EUR", units_per_usd=Decimal("0.9"))
-    # The file names no lever: rows take the first active one. A data
-    # migration seeds it, but a transactional test run earlier flushed it.
+    # Another active lever: the import must not pick one by itself.
     LeverFactory(code="membership", name="Membership and contributory units")
     workbook = tmp_path / "donor-pledges-2026.xlsx"
     donor_workbook(workbook)
@@ -90,21 +90,26 @@ def test_a_donor_file_with_bad_rows_is_fixed_through_its_error_report(
 
     with page.expect_download() as download_info:
         page.click("a:has-text('Download the error report')")
-    report = download_info.value.path().read_text(encoding="utf-8-sig")
+    # An Excel upload gets its error report as a workbook, sheet name kept.
+    assert download_info.value.suggested_filename.endswith("-errors.xlsx")
+    report = load_workbook(io.BytesIO(download_info.value.path().read_bytes()))
+    assert report.sheetnames == ["Pledges 2026"]
     page.click("input[name=confirm]")
     page.wait_for_selector(".messagelist")
     assert Pledge.objects.count() == 2
+    assert set(Pledge.objects.values_list("lever__code", flat=True)) == {"unearmarked"}
 
-    fixed = report.replace("XYZ", "EUR").replace("31.02.2026", "28.02.2026")
-    assert next(csv.reader(io.StringIO(fixed)))[:5] == [
-        "Donor",
-        "Title",
-        "Amount",
-        "Currency",
-        "Date pledged",
-    ]
-    fixed_file = tmp_path / "errors-fixed.csv"
-    fixed_file.write_text(fixed, encoding="utf-8")
+    sheet = report.active
+    header = [cell.value for cell in sheet[1]]
+    assert header[:5] == ["Donor", "Title", "Amount", "Currency", "Date pledged"]
+    assert header[5] == "Import error"
+    for row in sheet.iter_rows(min_row=2):
+        if row[3].value == "XYZ":
+            row[3].value = "EUR"
+        if row[4].value == "31.02.2026":
+            row[4].value = "28.02.2026"
+    fixed_file = tmp_path / "errors-fixed.xlsx"
+    report.save(fixed_file)
     # The report holds every row; those imported already are unchanged.
     upload(page, live_server, fixed_file)
     assert counts(page)["New"] == "2"

@@ -101,8 +101,11 @@ def test_an_officer_prints_the_pack_of_a_meeting_with_two_partners(
         "#id_starts_at_0", (timezone.localdate() + dt.timedelta(days=2)).isoformat()
     )
     page.fill("#id_starts_at_1", "10:00")
-    choose(page, "partners", "Freedonia")
-    choose(page, "partners", "Sylvania")
+    # The partners covered are rows of their own, each with the ask.
+    choose(page, "meetingpartner_set-0-partner", "Freedonia")
+    page.click("#meetingpartner_set-group .add-row a")
+    choose(page, "meetingpartner_set-1-partner", "Sylvania")
+    page.fill("#id_meetingpartner_set-1-ask", "Ask Sylvania to co-host the forum.")
     page.click("input[name=_continue]")
     page.wait_for_selector(".messagelist .success")
 
@@ -113,4 +116,5 @@ def test_an_officer_prints_the_pack_of_a_meeting_with_two_partners(
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
     assert "Freedonia" in text
     assert sylvania.name in text
+    assert "Ask Sylvania to co-host the forum." in " ".join(text.split())
     screenshot("3-meeting-pack")

@@ -117,7 +117,7 @@ def test_lang_fr_prints_french_labels_dates_and_names(rich_partner, tmp_path):
     for heading in ("ADHÉSION À L'UIT", "CONTACTS CLÉS", "SUIVIS OUVERTS"):
         assert heading in text, heading
     assert "État Membre" in text
-    assert re.search(r"318\s000 CHF", text)
+    assert re.search(r"318\s000,00\sCHF", text)
     log = PrintLog.objects.get()
     assert (log.language, log.via, log.user) == ("fr", "command", None)
 
