@@ -13,12 +13,11 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from crm.lib.formats import format_money
+from crm.lib.formats import format_date, format_money
 from crm.lib.names import user_name
 from crm.models import Country
 from documents.services import documents_by_partner
@@ -436,7 +435,7 @@ def brief_build(
                 len(meetings),
             ) % {"count": len(meetings)}
         if len(days) == 1:
-            subtitle = date_format(days[0], "l j F Y")
+            subtitle = format_date(days[0], "l j F Y")
         else:
             subtitle = f"{long_date(days[0])} – {long_date(days[-1])}"
         name = meetings[0].title if len(meetings) == 1 else f"{len(meetings)}-meetings"

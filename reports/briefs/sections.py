@@ -16,11 +16,10 @@ from django.conf import settings
 from django.db.models import Max, Min, Q, Sum
 from django.db.models.functions import ExtractYear
 from django.utils import translation
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from crm.lib.formats import format_money
+from crm.lib.formats import format_date, format_money
 from crm.lib.names import user_name
 from partners.models import (
     WOMAN_ROLES,
@@ -58,7 +57,8 @@ def brief_engagement_limit() -> int:
 
 
 def long_date(value: dt.date) -> str:
-    return date_format(value, "j F Y")
+    """ "1 October 2026" / "1er octobre 2026" (``crm.lib.formats.format_date``)."""
+    return format_date(value, "j F Y")
 
 
 def is_french() -> bool:

@@ -111,7 +111,7 @@ def test_lang_fr_prints_french_labels_dates_and_names(rich_partner, tmp_path):
     )
     text = pdf_text(output.read_bytes())
 
-    for expected in ("Gouvernement de la Fredonie", "1 juin 2025", "Page 1 sur"):
+    for expected in ("Gouvernement de la Fredonie", "1er juin 2025", "Page 1 sur"):
         assert expected in text, expected
     # Section headings print in capitals.
     for heading in ("ADHÉSION À L'UIT", "CONTACTS CLÉS", "SUIVIS OUVERTS"):
