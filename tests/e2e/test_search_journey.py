@@ -1,11 +1,15 @@
-"""From the start page, find a Member State by typing in the search box."""
+"""From the start page, find a Member State by typing in the search box, log an
+engagement from its overview and land back on it."""
 
 from __future__ import annotations
+
+from urllib.parse import urlparse
 
 import pytest
 from django.contrib.auth.models import Group
 
 from crm.roles import TASK_FORCE, roles_setup
+from partners.models import Engagement
 from tests.e2e.conftest import PASSWORD, log_in
 from tests.factories import (
     CountryAliasFactory,
@@ -59,9 +63,22 @@ def test_an_officer_types_south_korea_and_opens_the_member_state(
     assert box.get_attribute("aria-activedescendant") == first.get_attribute("id")
     box.press("Enter")
 
-    page.wait_for_url(f"**/admin/partners/partner/{korea.pk}/**")
+    page.wait_for_url(f"**/admin/partners/partner/{korea.pk}/overview/")
     assert "Republic of Korea" in page.locator("#content").inner_text()
     screenshot("search-member-state")
+
+    # Log an engagement from the overview and land back on it.
+    page.click("#crm-log-engagement")
+    page.fill("#id_subject", "Follow-up call on the Giga pledge")
+    page.click("input[name=_save]")
+    page.wait_for_selector("#crm-engagements")
+    assert urlparse(page.url).path == f"/admin/partners/partner/{korea.pk}/overview/"
+    assert "Follow-up call on the Giga pledge" in page.inner_text("#crm-engagements")
+    assert list(
+        Engagement.objects.get(
+            subject="Follow-up call on the Giga pledge"
+        ).partners.values_list("pk", flat=True)
+    ) == [korea.pk]
 
 
 def test_enter_without_a_choice_opens_the_results_page(
