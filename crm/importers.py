@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from crm.imports.engine import ModelImporter, cell, column_error, parsed
 from crm.imports.registry import register
@@ -15,7 +16,7 @@ from crm.models import ExchangeRate
 @register
 class ExchangeRateImporter(ModelImporter):
     name = "exchange_rates"
-    label = _("Exchange rates")
+    label = gettext_lazy("Exchange rates")
     model = ExchangeRate
     headers: ClassVar = {
         "currency": ("currency", "devise", "currency code", "code", "monnaie"),

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from crm.imports.engine import (
     ModelImporter,
@@ -61,7 +62,7 @@ class ContactImporter(ModelImporter):
     """Contacts keyed on e-mail (else on the name), with their affiliation."""
 
     name = "contacts"
-    label = _("Contacts")
+    label = gettext_lazy("Contacts")
     model = Contact
     headers: ClassVar = {
         "title": ("title", "titre", "salutation", "civilite"),

@@ -6,6 +6,7 @@ import re
 from typing import ClassVar
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from crm.imports.engine import (
     ModelImporter,
@@ -44,7 +45,7 @@ class EngagementImporter(ModelImporter):
     """Contact-log entries keyed on date, subject and partners."""
 
     name = "engagements"
-    label = _("Engagements")
+    label = gettext_lazy("Engagements")
     model = Engagement
     headers: ClassVar = {
         "date": ("date", "date de la reunion", "meeting date", "date of contact"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from crm.imports.engine import (
     ModelImporter,
@@ -28,7 +29,7 @@ from partners.models import Partner
 @register
 class PartnerImporter(ModelImporter):
     name = "partners"
-    label = _("Partners")
+    label = gettext_lazy("Partners")
     model = Partner
     headers: ClassVar = {
         **PARTNER_COLUMNS,

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 from django.db.models import Sum
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from crm.imports.engine import (
     ERROR,
@@ -104,7 +105,7 @@ class FtsImporter(FtsCorrections, PledgeImporter):
     """
 
     name = "fts"
-    label = _("OCHA FTS flows")
+    label = gettext_lazy("OCHA FTS flows")
     source = "fts"
     asks_lever = False  # FTS has no lever column; the preview lists the default
     fast_insert = False  # the payments need the new pledges' keys

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from crm.imports.engine import (
     NEW,
@@ -34,7 +35,7 @@ class PaymentImporter(MoneyRowsMixin, ModelImporter):
     """Payments, each recorded through ``pledge_record_payment``."""
 
     name = "payments"
-    label = _("Payments")
+    label = gettext_lazy("Payments")
     model = Payment
     allow_negative = True  # refunds
     headers: ClassVar = {

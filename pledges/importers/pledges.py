@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from crm.imports.engine import (
     UNCHANGED,
@@ -64,7 +65,7 @@ def lever_choices() -> list[tuple[str, str]]:
 @register
 class PledgeImporter(MoneyRowsMixin, ModelImporter):
     name = "pledges"
-    label = _("Pledges")
+    label = gettext_lazy("Pledges")
     model = Pledge
     headers: ClassVar = {
         "external_id": (
