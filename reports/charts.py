@@ -15,6 +15,8 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from crm.lib.formats import format_compact
+
 PLEDGED_COLOUR = "#1f3a5f"
 RECEIVED_COLOUR = "#4a9d8f"
 GRID_COLOUR = "#d5dbe3"
@@ -39,19 +41,6 @@ def nice_step(maximum: Decimal, lines: int = 4) -> Decimal:
         if step * lines >= maximum:
             return step
     return power * 10
-
-
-def compact_chf(value: Decimal) -> str:
-    """1500000 -> "1.5M", 250000 -> "250k", in the active language's notation."""
-    value = Decimal(value)
-    if abs(value) >= 1_000_000:
-        scaled, suffix = value / 1_000_000, _("M")
-    elif abs(value) >= 1_000:
-        scaled, suffix = value / 1_000, _("k")
-    else:
-        return number_format(value, decimal_pos=0)
-    places = 0 if scaled == scaled.to_integral_value() else 1
-    return f"{number_format(scaled, decimal_pos=places)}{suffix}"
 
 
 def pledge_chart(years: Sequence[YearFigures]) -> SafeString:
@@ -85,7 +74,7 @@ def pledge_chart(years: Sequence[YearFigures]) -> SafeString:
             f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" '
             f'stroke="{GRID_COLOUR}" stroke-width="{1 if value == 0 else 0.5}"/>'
             f'<text x="{left - 5}" y="{y + 3:.1f}" text-anchor="end">'
-            f"{escape(compact_chf(value))}</text>"
+            f"{escape(format_compact(value))}</text>"
         )
         value += step
     slot = plot_w / len(years)
@@ -134,7 +123,7 @@ def _short(label: str) -> str:
 
 
 def _number(value: Decimal, money: bool) -> str:
-    return compact_chf(value) if money else number_format(value, decimal_pos=0)
+    return format_compact(value) if money else number_format(value, decimal_pos=0)
 
 
 def _svg_open(width: int, height: int, label: str) -> str:
@@ -261,7 +250,7 @@ def ytd_chart(
             f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" '
             f'stroke="{GRID_COLOUR}" stroke-width="{1 if value == 0 else 0.5}"/>'
             f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">'
-            f"{escape(compact_chf(value))}</text>"
+            f"{escape(format_compact(value))}</text>"
         )
         value += step
     initials = [_("Jan"), _("Feb"), _("Mar"), _("Apr"), _("May"), _("Jun"),
@@ -292,7 +281,7 @@ def ytd_chart(
         x, y = points[-1]
         parts.append(
             f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{RECEIVED_COLOUR}">'
-            f"<title>{escape(compact_chf(Decimal(cumulative[-1])))}</title></circle>"
+            f"<title>{escape(format_compact(Decimal(cumulative[-1])))}</title></circle>"
         )
     parts.append("</svg>")
     return mark_safe("".join(parts))  # every text above is escaped

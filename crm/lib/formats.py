@@ -93,3 +93,19 @@ def format_date(value, fmt: str = "j F Y") -> str:
     for short, written in _FRENCH_MONTH_ABBR.items():
         text = text.replace(short, written)
     return text
+
+
+def format_compact(value) -> str:
+    """1500000 -> "1.5M", 250000 -> "250k" (fr: "1,5M", "250k"): chart labels.
+
+    Below a thousand, the whole number.
+    """
+    value = Decimal(value)
+    if abs(value) >= 1_000_000:
+        scaled, suffix = value / 1_000_000, _("M")
+    elif abs(value) >= 1_000:
+        scaled, suffix = value / 1_000, _("k")
+    else:
+        return number_format(value, decimal_pos=0)
+    places = 0 if scaled == scaled.to_integral_value() else 1
+    return f"{number_format(scaled, decimal_pos=places)}{suffix}"

@@ -28,9 +28,8 @@ from django.utils import timezone
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
-from crm.lib.formats import format_percent
+from crm.lib.formats import format_compact, format_percent
 from crm.models import Country
-from reports import charts
 from reports.filters import Period
 
 ZERO = Decimal("0.00")
@@ -154,7 +153,7 @@ def ids_of(queryset: QuerySet) -> QuerySet:
 def chf_text(value: Decimal | None) -> str:
     if value is None:
         return "–"
-    return charts.compact_chf(value)
+    return format_compact(value)
 
 
 def percent_text(value: Decimal | None) -> str:

@@ -10,6 +10,7 @@ from django.utils import translation
 
 from crm.lib.formats import (
     format_amount,
+    format_compact,
     format_money,
     format_number,
     format_percent,
@@ -77,3 +78,20 @@ def test_numbers_follow_the_readers_language(call, english, french):
 )
 def test_nothing_to_show_is_an_empty_string(call):
     assert call() == ""
+
+
+@pytest.mark.parametrize(
+    ("value", "english", "french"),
+    [
+        ("1500000", "1.5M", "1,5\u00a0M"),
+        ("250000", "250k", "250\u00a0k"),
+        ("2000000", "2M", "2\u00a0M"),
+        ("-1250", "-1.2k", "-1,2\u00a0k"),
+        ("999", "999", "999"),
+    ],
+)
+def test_chart_labels_are_compact_in_the_reader_s_notation(value, english, french):
+    with translation.override("en"):
+        assert format_compact(Decimal(value)) == english
+    with translation.override("fr"):
+        assert format_compact(Decimal(value)) == french
